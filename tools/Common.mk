@@ -1,0 +1,1 @@
+# Shared make fragment (included by the root Makefile and the per-service Makefiles).
