@@ -5,11 +5,12 @@ UV ?= uv
 RUN := $(UV) run --frozen
 
 include tools/Common.mk
+include tools/Dev.mk
 
 .PHONY: help install lint format typecheck test unit e2e dev demo
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 install: .venv/.installed ## install every package of the workspace (uv sync, frozen lockfile)
 .venv/.installed: uv.lock pyproject.toml */*/pyproject.toml
@@ -33,3 +34,14 @@ e2e: install ## end-to-end tests (start the real processes)
 	$(RUN) pytest e2e $(PYTEST_ARGS)
 
 test: lint unit e2e ## everything CI runs: lint, type check, unit tests, e2e tests
+
+dev: install ## api, admin and one worker per step as separate processes on the embedded SQLite store (Ctrl-C stops all)
+	@mkdir -p "$(DEV_DATA_DIR)"
+	@echo "datasets-server: API http://$(API_HOSTNAME):$(API_PORT)  admin http://$(ADMIN_HOSTNAME):$(ADMIN_PORT)  Hub $(COMMON_HF_ENDPOINT)  store $(CACHE_MONGO_URL)"
+	$(RUN) honcho --app-root . -f tools/Procfile.dev start
+
+demo: install ## `make dev` plus the local hub serving generated sample datasets; prints the URLs to try
+	@mkdir -p "$(DEV_DATA_DIR)"
+	$(RUN) python -m localhub generate --root "$(DEMO_HUB_ROOT)"
+	COMMON_HF_ENDPOINT=http://127.0.0.1:$(DEMO_HUB_PORT) COMMON_HF_TOKEN=$(DEMO_HF_TOKEN) \
+		$(RUN) honcho --app-root . -f tools/Procfile.demo start

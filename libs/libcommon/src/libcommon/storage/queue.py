@@ -65,6 +65,12 @@ class JobQueue(ABC):
         """Mark a started job SUCCESS or ERROR, fenced by attempt. False (no change) if not current."""
 
     @abstractmethod
+    def release(self, job_id: str, attempt: int) -> bool:
+        """Put a started job back to waiting for a retry, fenced by attempt (its `attempt` is kept, so the
+        next claim counts one more attempt; worker_id is cleared). False (no change) if not current.
+        """
+
+    @abstractmethod
     def cancel(
         self,
         *,
