@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from localhub.samples import APP_TOKEN, generate_samples
 
 
@@ -130,12 +129,13 @@ def running_stack(root: Path) -> Iterator[Stack]:
         stack.stop()
 
 
-
 #: How long a test waits for the workers (the first /first-rows job pays for importing `datasets`).
 POLL_TIMEOUT_SECONDS = 180.0
 
 
-def poll_until_ready(stack: Stack, path: str, params: dict[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+def poll_until_ready(
+    stack: Stack, path: str, params: dict[str, str], headers: dict[str, str] | None = None
+) -> httpx.Response:
     """GET the API until the answer is no longer "not ready", then return it."""
     deadline = time.monotonic() + POLL_TIMEOUT_SECONDS
     while True:

@@ -9,12 +9,13 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from libcommon.clock import as_utc, utc_now
+from libcommon.clock import as_utc
 from libcommon.storage.cache import CacheStore, InvalidCursor, InvalidLimit
 from libcommon.storage.mongo_common import (
     Document,
     IndexSpec,
     create_indexes,
+    now_ms,
     optional_bytes,
     parse_object_id,
     ping,
@@ -109,7 +110,7 @@ class MongoCacheStore(CacheStore):
             "job_runner_version": job_runner_version,
             "dataset_git_revision": dataset_git_revision,
             "stale": False,
-            "updated_at": utc_now(),
+            "updated_at": now_ms(),
         }
         try:
             self._entries.update_one(key, {"$set": fields}, upsert=True)
@@ -196,9 +197,7 @@ class MongoCacheStore(CacheStore):
             )
             for doc in self._entries.aggregate(pipeline)
         ]
-        return sorted(
-            counts, key=lambda c: (c.kind, c.http_status, c.error_code is not None, c.error_code or "")
-        )
+        return sorted(counts, key=lambda c: (c.kind, c.http_status, c.error_code is not None, c.error_code or ""))
 
     def get_reports(self, kind: str, cursor: str = "", limit: int = 100) -> CacheReportsPage:
         """One page of the entries of a kind, in insertion order (`_id` order), without content.

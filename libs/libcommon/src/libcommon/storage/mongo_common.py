@@ -13,7 +13,7 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
-from libcommon.clock import as_utc
+from libcommon.clock import as_utc, utc_now
 
 #: A raw BSON document as pymongo returns it.
 Document: TypeAlias = dict[str, Any]
@@ -49,6 +49,15 @@ def parse_object_id(value: str) -> ObjectId | None:
         return ObjectId(value)
     except (InvalidId, TypeError):
         return None
+
+
+def now_ms() -> datetime:
+    """The current UTC time truncated to the millisecond, the precision of a BSON datetime.
+
+    Writing it makes the record we return equal to the one read back later.
+    """
+    now = utc_now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def optional_utc(value: datetime | None) -> datetime | None:

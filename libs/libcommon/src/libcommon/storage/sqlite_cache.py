@@ -62,7 +62,7 @@ ON CONFLICT (kind, dataset, {KEY_COLUMNS}) DO UPDATE SET
     dataset_git_revision = excluded.dataset_git_revision,
     updated_at = excluded.updated_at,
     stale = 0
-"""
+"""  # noqa: S608
 
 _REPORT_COLUMNS: Final = (
     "id, kind, dataset, config, split, http_status, error_code, job_runner_version, dataset_git_revision, "
@@ -195,24 +195,29 @@ class SqliteCacheStore(CacheStore):
     def list_valid_datasets(self, kinds: Sequence[str]) -> list[str]:
         """Sorted names of the datasets that have at least one 200 entry of **every** kind in `kinds`.
 
-        Stale entries count. With no kinds, every dataset of the cache is valid.
+        Stale entries count. With no kinds, no dataset is valid.
         """
-        conn = self._db.connection()
         wanted = _unique(kinds)
         if not wanted:
-            rows = conn.execute("SELECT DISTINCT dataset FROM cache_entries ORDER BY dataset").fetchall()
-        else:
-            rows = conn.execute(
+            return []
+        rows = (
+            self._db.connection()
+            .execute(
                 f"SELECT dataset FROM cache_entries WHERE kind IN ({placeholders(wanted)}) AND http_status = ? "  # noqa: S608
                 "GROUP BY dataset HAVING count(DISTINCT kind) = ? ORDER BY dataset",
                 (*wanted, _OK, len(wanted)),
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [row["dataset"] for row in rows]
 
     def is_dataset_valid(self, dataset: str, kinds: Sequence[str]) -> bool:
-        """True if the dataset has at least one 200 entry of every kind in `kinds`."""
+        """True if the dataset has at least one 200 entry of every kind in `kinds` (False with no kinds)."""
+        wanted = _unique(kinds)
+        if not wanted:
+            return False
         conn = self._db.connection()
-        for kind in _unique(kinds):
+        for kind in wanted:
             row = conn.execute(
                 "SELECT 1 FROM cache_entries WHERE kind = ? AND http_status = ? AND dataset = ? LIMIT 1",
                 (kind, _OK, dataset),

@@ -114,9 +114,7 @@ class SqliteDatabase:
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False only so that close() and the pruning below may close another thread's
         # connection; a connection is otherwise used by the thread that opened it.
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

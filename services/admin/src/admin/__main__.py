@@ -1,0 +1,5 @@
+"""`python -m admin`."""
+
+from admin.main import main
+
+main()
