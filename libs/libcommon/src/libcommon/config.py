@@ -47,9 +47,7 @@ class AssetsConfig:
         default = cls()
         return cls(
             base_url=read("ASSETS_BASE_URL", default.base_url).rstrip("/") or "/",
-            storage_directory=read(
-                ("ASSETS_STORAGE_DIRECTORY", "ASSETS_DIRECTORY"), default.storage_directory, "path"
-            )
+            storage_directory=read(("ASSETS_STORAGE_DIRECTORY", "ASSETS_DIRECTORY"), default.storage_directory, "path")
             .expanduser()
             .absolute(),
         )

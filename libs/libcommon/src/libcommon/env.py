@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from environs import Env, EnvError
 from marshmallow import ValidationError
@@ -48,7 +48,9 @@ def read(names: str | Sequence[str], default: T, kind: str = "str", **options: A
         value = parser(name, **options)
     except EnvError as err:
         raise ConfigError(str(err)) from None
-    return value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        return cast(T, value.strip())
+    return value
 
 
 def at_least(minimum: float) -> Callable[[float], None]:

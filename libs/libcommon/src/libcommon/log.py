@@ -25,7 +25,7 @@ def redact(text: str) -> str:
 
 def _format_value(value: Any) -> str:
     text = str(value)
-    if not text or any(c.isspace() or c in "\"=" for c in text):
+    if not text or any(c.isspace() or c in '"=' for c in text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 

@@ -46,7 +46,9 @@ def update_dataset(
     """
     _check_name(dataset)
     cache.mark_dataset_stale(dataset)
-    jobs = [queue.add(step.job_type, dataset, priority=priority) for step in graph.roots if step.input_type == "dataset"]
+    jobs = [
+        queue.add(step.job_type, dataset, priority=priority) for step in graph.roots if step.input_type == "dataset"
+    ]
     logger.info("dataset update planned", extra={"dataset": dataset, "jobs": len(jobs), "priority": priority.name})
     return jobs
 

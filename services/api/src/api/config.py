@@ -91,7 +91,10 @@ class ApiConfig:
                 ("API_NUM_WORKERS", "APP_NUM_WORKERS", "WEB_CONCURRENCY"), API_NUM_WORKERS, "int", validate=at_least(1)
             ),
             max_age_long_seconds=read(
-                ("API_MAX_AGE_LONG_SECONDS", "MAX_AGE_LONG_SECONDS"), API_MAX_AGE_LONG_SECONDS, "int", validate=non_negative
+                ("API_MAX_AGE_LONG_SECONDS", "MAX_AGE_LONG_SECONDS"),
+                API_MAX_AGE_LONG_SECONDS,
+                "int",
+                validate=non_negative,
             ),
             max_age_short_seconds=read(
                 ("API_MAX_AGE_SHORT_SECONDS", "MAX_AGE_SHORT_SECONDS"),
@@ -100,7 +103,9 @@ class ApiConfig:
                 validate=non_negative,
             ),
             hf_auth_path=_read_auth_path(API_HF_AUTH_PATH),
-            hf_timeout_seconds=read("API_HF_TIMEOUT_SECONDS", API_HF_TIMEOUT_SECONDS, "float", validate=at_least(0.001)),
+            hf_timeout_seconds=read(
+                "API_HF_TIMEOUT_SECONDS", API_HF_TIMEOUT_SECONDS, "float", validate=at_least(0.001)
+            ),
         )
 
 

@@ -75,16 +75,17 @@ def listed_keys(content: bytes, input_type: InputType) -> set[Key]:
 def ensure_planned(cache: CacheStore, queue: JobQueue, graph: ProcessingGraph, step: ProcessingStep, key: Key) -> bool:
     """The response of `step` for `key` is missing: return True if it will be computed, False if not.
 
-    True when a job is pending for the key or for the dataset's jobs of an ancestor step; otherwise a job
-    is created when the step is a root (`update_dataset`: the caller has checked that the Hub knows the
-    dataset), or when every parent's cached result is a success that lists the key. A missing parent
-    result is planned the same way, recursively.
+    True when a job is pending for the key, or for the key of an ancestor step at its own level (the
+    dataset for /splits). Otherwise a job is created when the step is a root (`update_dataset`: the caller
+    has checked that the Hub knows the dataset), or when every parent's cached result is a success that
+    lists the key; a missing parent result is planned the same way, recursively.
     """
     if queue.is_pending(step.job_type, key.dataset, key.config, key.split):
         return True
-    step_ancestors = ancestors(graph, step)
-    if step_ancestors and queue.has_pending_jobs(key.dataset, [ancestor.job_type for ancestor in step_ancestors]):
-        return True
+    for ancestor in ancestors(graph, step):
+        ancestor_key = key_at(key, ancestor.input_type)
+        if queue.is_pending(ancestor.job_type, ancestor_key.dataset, ancestor_key.config, ancestor_key.split):
+            return True
     step_parents = parents(graph, step)
     if not step_parents:
         if step.input_type != "dataset":

@@ -49,7 +49,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         end = int(last) if last != "" else size - 1
     except ValueError:
         return None
-    if start < 0 or end < start:
+    if start < 0 or (last != "" and end < start):
         return None
     if start >= size:
         raise RangeNotSatisfiable

@@ -55,7 +55,9 @@ class CacheStore(ABC):
 
     @abstractmethod
     def mark_dataset_stale(self, dataset: str, kind: str | None = None) -> int:
-        """Set `stale=True` on every entry of the dataset (of one kind if given). Returns the number marked.
+        """Set `stale=True` on every entry of the dataset (of one kind if given).
+
+        Returns the number of matching entries, including those that were already stale.
 
         Stale entries are still served; the flag tells operators and the backfill that a refresh is due.
         """
@@ -69,6 +71,7 @@ class CacheStore(ABC):
         """Sorted names of the datasets that have at least one 200 entry of **every** kind in `kinds`.
 
         Stale entries count. With kinds = ["/splits", "/first-rows"] this is the seeds' `/valid` definition.
+        An empty `kinds` gives [] (and `is_dataset_valid` gives False).
         """
 
     @abstractmethod

@@ -51,13 +51,15 @@ def parse_object_id(value: str) -> ObjectId | None:
         return None
 
 
-def now_ms() -> datetime:
-    """The current UTC time truncated to the millisecond, the precision of a BSON datetime.
+def to_ms(value: datetime) -> datetime:
+    """`value` as UTC, truncated to the millisecond: the precision of a BSON datetime."""
+    value = as_utc(value)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
-    Writing it makes the record we return equal to the one read back later.
-    """
-    now = utc_now()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+def now_ms() -> datetime:
+    """The current UTC time at BSON precision: the record we return equals the one read back later."""
+    return to_ms(utc_now())
 
 
 def optional_utc(value: datetime | None) -> datetime | None:

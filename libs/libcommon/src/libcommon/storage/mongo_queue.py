@@ -26,6 +26,7 @@ from libcommon.storage.mongo_common import (
     optional_utc,
     parse_object_id,
     ping,
+    to_ms,
 )
 from libcommon.storage.queue import JobQueue
 from libcommon.storage.records import PENDING_STATUSES, Job, JobStatus, Priority
@@ -37,10 +38,11 @@ JOB_INDEXES: Final = (
     IndexSpec("job_key_status", ("type", "dataset", "config", "split", "status")),
     # started counts per (type, namespace), and the post-claim limit check
     IndexSpec("job_status_type_namespace", ("status", "type", "namespace", "claimed_at")),
-    # claim: walk waiting jobs in claim order; type and namespace are filtered on the index keys
-    IndexSpec("job_claim_order", ("status", "priority", "created_at", "type", "namespace")),
-    IndexSpec("job_claim_order_by_type", ("status", "type", "priority", "created_at", "namespace")),
-    IndexSpec("job_type_status_created", ("type", "status", "created_at")),
+    # claim: walk waiting jobs in claim order (the sort's every key, _id included, or the server sorts them
+    # all in memory); type and namespace are then filtered on the index keys, without fetching documents
+    IndexSpec("job_claim_order", ("status", "priority", "created_at", "_id", "type", "namespace")),
+    IndexSpec("job_claim_order_by_type", ("status", "type", "priority", "created_at", "_id", "namespace")),
+    IndexSpec("job_type_status_created", ("type", "status", "created_at", "_id")),
     IndexSpec("job_dataset_status", ("dataset", "status", "type")),
     IndexSpec("job_status_heartbeat", ("status", "last_heartbeat")),
 )
@@ -88,8 +90,6 @@ class MongoJobQueue(JobQueue):
         self.max_jobs_per_namespace = max_jobs_per_namespace
         create_indexes(self._jobs, JOB_INDEXES)
 
-    # --- adding -------------------------------------------------------------------------------------------
-
     def add(
         self,
         job_type: str,
@@ -105,12 +105,20 @@ class MongoJobQueue(JobQueue):
         """
         key = _key(job_type, dataset, config, split)
         while True:
-            existing = self._jobs.find_one_and_update(
-                {**key, "pending": True, "status": JobStatus.WAITING.value, "priority": {"$gt": int(priority)}},
-                {"$set": {"priority": int(priority)}},
-                return_document=ReturnDocument.AFTER,
-            ) or self._jobs.find_one({**key, "pending": True})
+            existing = self._jobs.find_one({**key, "pending": True})
             if existing is not None:
+                if existing["status"] == JobStatus.WAITING and existing["priority"] > priority:
+                    existing = self._jobs.find_one_and_update(
+                        {
+                            "_id": existing["_id"],
+                            "status": JobStatus.WAITING.value,
+                            "priority": {"$gt": int(priority)},
+                        },
+                        {"$set": {"priority": int(priority)}},
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    if existing is None:
+                        continue  # claimed, cancelled or re-prioritised since our read: look again
                 return _to_job(existing)
             doc: Document = {
                 **key,
@@ -131,8 +139,6 @@ class MongoJobQueue(JobQueue):
                 # Another process added the same key since our read: return (or re-prioritise) its job.
                 continue
             return _to_job(doc)
-
-    # --- claiming -----------------------------------------------------------------------------------------
 
     def claim(self, job_types: Sequence[str] | None, worker_id: str) -> Job | None:
         """Atomically start the next job of one of `job_types` (all types if None), or return None.
@@ -220,26 +226,30 @@ class MongoJobQueue(JobQueue):
         """The optimistic half of the per-namespace limit, checked after the claim.
 
         Two workers can both read "namespace below its limit" and both claim in it. So each claimer then
-        counts the other started jobs of the (type, namespace) claimed no later than its own job, by the
-        server clock (`claimed_at`, set with $currentDate: one clock, so later claims never sort earlier;
-        equal times count as earlier). With `limit` of them or more it gives its job back. Of any jobs over
-        the limit, the last one claimed always sees the others, so the limit is never exceeded for longer
-        than one claim round trip; a tie may make both claimers give back, never neither.
+        counts the other started jobs of the (type, namespace) claimed no later than its own, and gives its
+        job back if they are `limit` or more. `claimed_at` comes from the server clock ($currentDate): with
+        one clock a later claim never sorts earlier, so of any jobs over the limit the last one claimed sees
+        all the others and gives back. Equal times count as earlier: a tie may make both give back, never
+        neither. The few started jobs of one (type, namespace) are compared here, at BSON's millisecond
+        precision, rather than with a `$lte` query.
         """
         limit = self.max_jobs_per_namespace
         if limit < 1:
             return True
-        earlier = {
-            "status": JobStatus.STARTED.value,
-            "type": doc["type"],
-            "namespace": doc["namespace"],
-            "claimed_at": {"$lte": doc["claimed_at"]},
-            "_id": {"$ne": doc["_id"]},
-        }
-        return self._jobs.count_documents(earlier, limit=limit) < limit
+        others = self._jobs.find(
+            {"status": JobStatus.STARTED.value, "type": doc["type"], "namespace": doc["namespace"]},
+            {"claimed_at": True},
+        )
+        mine = to_ms(doc["claimed_at"])
+        earlier = sum(
+            1
+            for other in others
+            if other["_id"] != doc["_id"] and (other.get("claimed_at") is None or to_ms(other["claimed_at"]) <= mine)
+        )
+        return earlier < limit
 
     def _unclaim(self, doc: Document) -> None:
-        """Put a job we just claimed back to waiting, as it was (fenced by the attempt we gave it)."""
+        """Put a job we just claimed back to waiting and take back its attempt (fenced by that attempt)."""
         self._jobs.update_one(
             {"_id": doc["_id"], "status": JobStatus.STARTED.value, "attempt": doc["attempt"]},
             {
@@ -253,8 +263,6 @@ class MongoJobQueue(JobQueue):
                 "$inc": {"attempt": -1},
             },
         )
-
-    # --- running ------------------------------------------------------------------------------------------
 
     def _fence(self, job_id: str, attempt: int) -> Document | None:
         object_id = parse_object_id(job_id)
@@ -294,8 +302,6 @@ class MongoJobQueue(JobQueue):
             return False
         update = {"$set": {"status": JobStatus.WAITING.value, "worker_id": None}, "$unset": {"claimed_at": ""}}
         return self._jobs.update_one(fence, update).matched_count == 1
-
-    # --- operators ----------------------------------------------------------------------------------------
 
     def cancel(
         self,
@@ -351,8 +357,6 @@ class MongoJobQueue(JobQueue):
             if doc is not None:
                 requeued.append(_to_job(doc))
         return requeued
-
-    # --- reading ------------------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None."""

@@ -88,7 +88,8 @@ class JobQueue(ABC):
         """Started jobs whose `last_heartbeat` is older than `heartbeat_before` are zombies.
 
         Each goes back to waiting (worker_id cleared), or to ERROR (with `finished_at`) if its attempt is
-        already >= `max_attempts`. Returns the affected jobs as they are afterwards.
+        already >= `max_attempts`. `started_at` and `last_heartbeat` keep the values of the dead run (for
+        operators). Returns the affected jobs as they are afterwards.
         """
 
     @abstractmethod

@@ -71,6 +71,19 @@ SELECT id, priority, created_at FROM jobs WHERE status = 'waiting' AND type = ? 
 ORDER BY priority, created_at, id LIMIT 1
 """
 
+# The distinct types of the waiting jobs, one index seek per type (a plain DISTINCT reads every waiting job).
+_WAITING_TYPES: Final = """
+WITH RECURSIVE types(type) AS (
+    SELECT min(type) FROM jobs INDEXED BY jobs_waiting_order WHERE status = 'waiting'
+    UNION ALL
+    SELECT (
+        SELECT min(type) FROM jobs INDEXED BY jobs_waiting_order WHERE status = 'waiting' AND type > types.type
+    )
+    FROM types WHERE types.type IS NOT NULL
+)
+SELECT type FROM types WHERE type IS NOT NULL
+"""
+
 #: Sort key of a claim candidate: (priority, started jobs of its type in its namespace, created_at, id).
 _Candidate = tuple[int, int, str, int]
 
@@ -155,9 +168,7 @@ class SqliteJobQueue(JobQueue):
         """
         with self._db.transaction() as conn:
             if job_types is None:
-                types = [
-                    row["type"] for row in conn.execute("SELECT DISTINCT type FROM jobs WHERE status = 'waiting'")
-                ]
+                types = [row["type"] for row in conn.execute(_WAITING_TYPES)]
             else:
                 types = list(dict.fromkeys(job_types))
             candidates = [c for c in (self._best_candidate(conn, job_type) for job_type in types) if c is not None]

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.context import ApiContext
-from api.responses import error_response
 from libcommon.errors import DatasetsServerError, UnexpectedError
+from libcommon.responses import error_response
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from api.context import ApiContext
 from api.errors import ResponseNotFoundError, ResponseNotReadyError
 from api.params import read_key
 from api.planning import ensure_planned
-from api.responses import cached_response
 from api.routes.base import Endpoint, api_endpoint
+from libcommon.responses import cached_response
 
 
 def create_cached_response_endpoint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.responses import text_response
+from libcommon.responses import text_response
 
 
 async def healthcheck_endpoint(_: Request) -> Response:

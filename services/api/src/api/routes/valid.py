@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from api.context import ApiContext
 from api.params import read_key
-from api.responses import json_response
 from api.routes.base import Endpoint, api_endpoint
 from libcommon.processing_graph import FIRST_ROWS, SPLITS
+from libcommon.responses import json_response
 
 #: A dataset is valid when it has a 200 entry of each of these kinds (stale entries count).
 VALID_KINDS: Final = (SPLITS, FIRST_ROWS)

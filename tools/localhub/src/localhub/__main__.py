@@ -1,0 +1,5 @@
+"""`python -m localhub`."""
+
+from localhub.cli import main
+
+raise SystemExit(main())
