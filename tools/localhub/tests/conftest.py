@@ -1,14 +1,16 @@
 """Shared fixtures: one generated hub root and one running server per test session.
 
 The Hugging Face environment is set here, at import time, because `huggingface_hub` reads it when it
-is first imported. In-process tests pass `endpoint=` explicitly; the `datasets` checks run in a
-subprocess with HF_ENDPOINT set (see datasets_probe.py).
+is first imported. HF_ENDPOINT is left alone: in-process tests pass `endpoint=` explicitly, and the
+`datasets` checks run in a subprocess with HF_ENDPOINT set (see datasets_probe.py).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,22 +20,18 @@ import httpx
 import pytest
 
 _HF_HOME = tempfile.mkdtemp(prefix="localhub-tests-hf-home-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
 os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ.pop("HF_TOKEN", None)
-os.environ.pop("HF_ENDPOINT", None)
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from localhub.samples import generate_samples  # noqa: E402
-from localhub.testing import running_hub  # noqa: E402
 from localhub_test_support import BIG_REPO, BIG_SIZE, WEIRD_FILES, WEIRD_REPO  # noqa: E402
 
-@pytest.fixture(scope="session")
-def hf_home() -> str:
-    """The temporary HF_HOME shared by the in-process and subprocess clients."""
-    return _HF_HOME
+from localhub.samples import generate_samples  # noqa: E402
+from localhub.testing import running_hub  # noqa: E402
 
 
 @pytest.fixture(scope="session")

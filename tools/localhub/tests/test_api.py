@@ -11,9 +11,11 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 from huggingface_hub.hf_api import RepoFile, RepoFolder
+from localhub_test_support import WEIRD_REPO
+
+from localhub.metadata import LISTING_KEYS
 from localhub.samples import APP_TOKEN, OTHER_USER_TOKEN, SAMPLE_REPOS, USER_TOKEN, generate_samples
 from localhub.testing import running_hub
-from localhub_test_support import WEIRD_REPO
 
 IMAGE_FILES = [
     "README.md",
@@ -62,7 +64,7 @@ def test_repo_info(client: httpx.Client, api: HfApi) -> None:
     parquet = api.dataset_info("samples/parquet", files_metadata=True)
     assert parquet.siblings is not None
     assert all(s.lfs is not None and len(s.lfs.sha256) == 64 for s in parquet.siblings)
-    assert parquet.card_data is None or not parquet.card_data.to_dict()
+    assert parquet.card_data is None or not parquet.card_data.to_dict()  # type: ignore[no-untyped-call]
 
 
 def test_repo_info_expand(client: httpx.Client) -> None:
@@ -114,8 +116,11 @@ def test_tree_pagination(paged_hub: str, hub_root: Path) -> None:
     assert sorted(api.list_repo_files("samples/images", repo_type="dataset")) == IMAGE_FILES
     first = httpx.get(f"{paged_hub}/api/datasets/samples/images/tree/main", params={"recursive": "true"})
     assert [e["path"] for e in first.json()] == ["train", "train/cat"]
-    assert first.links["next"]["url"].startswith(f"{paged_hub}/api/datasets/samples/images/tree/main?recursive=true&cursor=")
-    paths, url = [], first.links["next"]["url"]
+    assert first.links["next"]["url"].startswith(
+        f"{paged_hub}/api/datasets/samples/images/tree/main?recursive=true&cursor="
+    )
+    paths: list[str] = []
+    url: str | None = first.links["next"]["url"]
     while url:
         page = httpx.get(url)
         paths += [e["path"] for e in page.json()]
@@ -151,7 +156,10 @@ def test_paths_info(api: HfApi, client: httpx.Client) -> None:
     assert [type(i) for i in infos] == [RepoFile, RepoFolder]
     assert [i.path for i in infos] == ["README.md", "train/cat"]
     weird = api.get_paths_info(WEIRD_REPO, ["dir with space/tr#ain é+1.csv", "data/100%+ok.csv"], repo_type="dataset")
-    assert [(i.path, getattr(i, "size", None)) for i in weird] == [("dir with space/tr#ain é+1.csv", 8), ("data/100%+ok.csv", 8)]
+    assert [(i.path, getattr(i, "size", None)) for i in weird] == [
+        ("dir with space/tr#ain é+1.csv", 8),
+        ("data/100%+ok.csv", 8),
+    ]
     as_json = client.post("/api/datasets/samples/csv/paths-info/main", json={"paths": ["train.csv"], "expand": True})
     assert [(e["path"], e["size"], "lastCommit" in e) for e in as_json.json()] == [("train.csv", 342, True)]
     wrong_revision = client.post("/api/datasets/samples/csv/paths-info/v2", data={"paths": "train.csv"})
@@ -216,10 +224,22 @@ def test_list_datasets_pagination_and_filters(paged_hub: str) -> None:
     assert len(first_page.json()) == 3
     assert first_page.links["next"]["url"].startswith(f"{paged_hub}/api/datasets?cursor=")
     item = first_page.json()[0]
-    assert set(item) == {
-        "_id", "id", "author", "sha", "lastModified", "createdAt", "private", "gated", "disabled", "downloads", "likes", "tags"
-    }  # fmt: skip
-    full = next(HfApi(endpoint=paged_hub, token=False).list_datasets(full=True, search="csv"))
+    assert set(item) == set(LISTING_KEYS)
+    assert list(LISTING_KEYS) == [
+        "_id",
+        "id",
+        "author",
+        "sha",
+        "lastModified",
+        "createdAt",
+        "private",
+        "gated",
+        "disabled",
+        "downloads",
+        "likes",
+        "tags",
+    ]
+    full = next(iter(HfApi(endpoint=paged_hub, token=False).list_datasets(full=True, search="csv")))
     assert full.siblings is not None and [s.rfilename for s in full.siblings] == ["README.md", "test.csv", "train.csv"]
     expanded = httpx.get(f"{paged_hub}/api/datasets", params={"expand": "sha", "search": "csv"}).json()
     assert set(expanded[0]) == {"_id", "id", "sha"}

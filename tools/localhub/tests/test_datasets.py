@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from localhub.samples import (
     APP_TOKEN,
     EMPTY_ERROR,
@@ -66,11 +67,16 @@ def _run_probe(endpoint: str, hf_home: str, tasks: list[dict[str, Any]]) -> list
 def reports(hub_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str | None], dict[str, Any]]:
     """Every probe report, keyed by (repo, token)."""
     ok_tasks = [
-        {"repo": repo.id, "token": APP_TOKEN, "decode": repo.name != "audio-parquet", "stream": repo.name != "audio-folder"}
+        {
+            "repo": repo.id,
+            "token": APP_TOKEN,
+            "decode": repo.name != "audio-parquet",
+            "stream": repo.name != "audio-folder",
+        }
         for repo in SAMPLE_REPOS
         if repo.expected_configs is not None
     ]
-    error_tasks = [{"repo": repo, "token": token} for repo, token in ERROR_TASKS]
+    error_tasks: list[dict[str, Any]] = [{"repo": repo, "token": token} for repo, token in ERROR_TASKS]
     error_tasks += [{"repo": repo, "token": token, "stream": False} for repo, token in USER_TASKS]
     homes = [str(tmp_path_factory.mktemp("hf-home-ok")), str(tmp_path_factory.mktemp("hf-home-errors"))]
     with ThreadPoolExecutor(2) as pool:
@@ -88,14 +94,19 @@ def _expected_first_rows(repo: SampleRepo, key: str) -> list[dict[str, Any]]:
         return [{"image": {"image": [32, 32], "mode": "RGB"}, "label": 0} for _ in range(3)]
     if repo.name == "audio-parquet":
         return [
-            {"audio": {"bytes": 8044, "path": f"tone_{i}.wav", "frames": 4000, "rate": 16000}, "text": transcription(i)}
+            {
+                "audio": {"bytes": 8044, "path": f"tone_{i}.wav", "frames": 4000, "rate": 16000},
+                "text": transcription(i),
+            }
             for i in range(3)
         ]
     raise AssertionError(f"no expected rows for {repo.id} {key}")
 
 
 @pytest.mark.parametrize("repo", [r for r in SAMPLE_REPOS if r.expected_configs is not None], ids=lambda r: r.id)
-def test_sample_repo_reads_as_expected(reports: dict[tuple[str, str | None], dict[str, Any]], repo: SampleRepo) -> None:
+def test_sample_repo_reads_as_expected(
+    reports: dict[tuple[str, str | None], dict[str, Any]], repo: SampleRepo
+) -> None:
     report = reports[(repo.id, APP_TOKEN)]
     assert "error" not in report, report
     assert repo.expected_configs is not None and repo.expected_num_examples is not None
@@ -140,9 +151,19 @@ def test_features(reports: dict[tuple[str, str | None], dict[str, Any]]) -> None
     ("repo", "token", "error_type", "message"),
     [
         ("samples/gated", None, "DatasetNotFoundError", "is a gated dataset on the Hub. You must be authenticated"),
-        ("samples/gated", OTHER_USER_TOKEN, "DatasetNotFoundError", "is a gated dataset on the Hub. Visit the dataset"),
+        (
+            "samples/gated",
+            OTHER_USER_TOKEN,
+            "DatasetNotFoundError",
+            "is a gated dataset on the Hub. Visit the dataset",
+        ),
         ("samples/private", None, "DatasetNotFoundError", "doesn't exist on the Hub or cannot be accessed"),
-        ("samples/private", OTHER_USER_TOKEN, "DatasetNotFoundError", "doesn't exist on the Hub or cannot be accessed"),
+        (
+            "samples/private",
+            OTHER_USER_TOKEN,
+            "DatasetNotFoundError",
+            "doesn't exist on the Hub or cannot be accessed",
+        ),
         ("samples/does-not-exist", None, "DatasetNotFoundError", "doesn't exist on the Hub or cannot be accessed"),
         ("samples/does-not-exist", OTHER_USER_TOKEN, "DatasetNotFoundError", "doesn't exist on the Hub"),
         ("samples/script", APP_TOKEN, "RuntimeError", f"{SCRIPT_ERROR}, but found script.py"),

@@ -51,7 +51,13 @@ def test_get_whole_file(client: httpx.Client, hub_root: Path) -> None:
 
 @pytest.mark.parametrize(
     ("range_header", "start", "end"),
-    [("bytes=2-5", 2, 5), ("bytes=10-", 10, None), ("bytes=-7", -7, None), ("bytes=0-0", 0, 0), ("bytes=3-999999", 3, None)],
+    [
+        ("bytes=2-5", 2, 5),
+        ("bytes=10-", 10, None),
+        ("bytes=-7", -7, None),
+        ("bytes=0-0", 0, 0),
+        ("bytes=3-999999", 3, None),
+    ],
 )
 def test_range_gives_206_with_exact_bytes(
     client: httpx.Client, hub_root: Path, range_header: str, start: int, end: int | None
@@ -122,9 +128,12 @@ def test_revisions(client: httpx.Client) -> None:
         assert response.status_code == 404, revision
         assert response.headers["X-Error-Code"] == "RevisionNotFound"
     # the bare special ref is not mistaken for a file path
-    assert client.get("/datasets/samples/csv/resolve/refs/convert/parquet/default/train/0000.parquet").headers[
-        "X-Error-Code"
-    ] == "RevisionNotFound"
+    assert (
+        client.get("/datasets/samples/csv/resolve/refs/convert/parquet/default/train/0000.parquet").headers[
+            "X-Error-Code"
+        ]
+        == "RevisionNotFound"
+    )
 
 
 def test_awkward_paths(client: httpx.Client, hub_root: Path) -> None:

@@ -15,6 +15,7 @@ import multiprocessing.process
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -83,6 +84,13 @@ def _child_main(connection: Connection, job: JobInfo, config: AppConfig, runner_
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     configure_logging(config.common.log_level)
+    # huggingface_hub's HTTP client logs every request at INFO (and may log URLs): keep it quiet.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLevelName(config.common.log_level)))
+    # tqdm (used by datasets) would create a named semaphore for its lock, which os._exit below would leak
+    # in /dev/shm: give it a plain thread lock instead.
+    import tqdm  # type: ignore[import-untyped]
+
+    tqdm.tqdm.set_lock(threading.RLock())
     outcome = run_job_here(job, config, runner_modules)
     connection.send(outcome)
     connection.close()

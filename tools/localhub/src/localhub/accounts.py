@@ -98,6 +98,15 @@ class HubConfig:
             or any(org in granted for org in user.orgs)
         )
 
+    def can_see(self, user: User | None, repo_id: str) -> bool:
+        """Tell whether `user` (None: anonymous) may see the repo metadata: not private, or entitled."""
+        return not self.repo_settings(repo_id).private or self.has_access(user, repo_id)
+
+    def can_download(self, user: User | None, repo_id: str) -> bool:
+        """Tell whether `user` (None: anonymous) may read the repo files: visible, and not gated or entitled."""
+        settings = self.repo_settings(repo_id)
+        return self.can_see(user, repo_id) and (not settings.gated or self.has_access(user, repo_id))
+
     def all_orgs(self) -> list[str]:
         """Every organisation named in the file, declared or referenced by a user."""
         names = set(self.orgs)
@@ -119,7 +128,9 @@ class HubConfig:
                 for name, spec in dict(data.get("users", {})).items()
             }
             tokens = {
-                str(token): Token(user=str(spec["user"]), role=str(spec.get("role", "read")), name=str(spec.get("name", "")))
+                str(token): Token(
+                    user=str(spec["user"]), role=str(spec.get("role", "read")), name=str(spec.get("name", ""))
+                )
                 for token, spec in dict(data.get("tokens", {})).items()
             }
             repos = {repo_id: _parse_repo_settings(spec) for repo_id, spec in dict(data.get("repos", {})).items()}

@@ -226,7 +226,9 @@ async def list_datasets(ctx: Context) -> Response:
         for repo_id in ctx.store.repo_ids():
             if author and repo_id.split("/", 1)[0] != author:
                 continue
-            if any(s.lower() not in repo_id.lower() for s in searches) or not can_list(ctx.config, ctx.caller, repo_id):
+            if any(s.lower() not in repo_id.lower() for s in searches) or not can_list(
+                ctx.config, ctx.caller, repo_id
+            ):
                 continue
             snapshot = ctx.store.snapshot(repo_id)
             if snapshot is None:

@@ -76,19 +76,17 @@ def check_metadata_access(config: HubConfig, caller: Caller, repo_id: str, exist
 
     Gated repos stay readable here, as on the Hub: only file downloads are gated.
     """
-    if not exists:
-        raise repo_not_found(caller.authenticated)
-    if config.repo_settings(repo_id).private and not config.has_access(caller.user, repo_id):
+    if not exists or not config.can_see(caller.user, repo_id):
         raise repo_not_found(caller.authenticated)
 
 
 def check_content_access(config: HubConfig, caller: Caller, repo_id: str, exists: bool) -> None:
     """Allow downloading files (and pass `/auth-check`): adds the gate on top of the metadata rules."""
     check_metadata_access(config, caller, repo_id, exists)
-    if config.repo_settings(repo_id).gated and not config.has_access(caller.user, repo_id):
+    if not config.can_download(caller.user, repo_id):
         raise gated_repo(repo_id, caller.authenticated)
 
 
 def can_list(config: HubConfig, caller: Caller, repo_id: str) -> bool:
     """Tell whether `repo_id` appears in the caller's `/api/datasets` listing (private ones only if readable)."""
-    return not config.repo_settings(repo_id).private or config.has_access(caller.user, repo_id)
+    return config.can_see(caller.user, repo_id)

@@ -20,9 +20,7 @@ def header_safe(value: str) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in value)
 
 
-def json_response(
-    content: object, status_code: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
+def json_response(content: object, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """Serialise `content` as compact JSON (non-ASCII kept) with the given status and headers."""
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, status_code=status_code, headers=dict(headers or {}), media_type="application/json")

@@ -158,7 +158,7 @@ class RepoStore:
         """Every `namespace/name` that has a folder, sorted."""
         if not self.base.is_dir():
             return []
-        ids = []
+        ids: list[str] = []
         for namespace in self.base.iterdir():
             if namespace.is_dir() and not namespace.is_symlink():
                 ids.extend(
@@ -192,8 +192,7 @@ class RepoStore:
                 parent = folder
             folder_files.setdefault(parent, []).append(entry.path)
         children = {
-            folder: (tuple(sorted(subs)), tuple(folder_files.get(folder, [])))
-            for folder, subs in sub_folders.items()
+            folder: (tuple(sorted(subs)), tuple(folder_files.get(folder, []))) for folder, subs in sub_folders.items()
         }
         mtimes = [e.mtime_ns for e in files.values()] or [directory.stat().st_mtime_ns]
         return RepoSnapshot(

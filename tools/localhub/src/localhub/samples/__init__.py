@@ -19,9 +19,10 @@ from localhub.samples import _content as content
 from localhub.storage import REPO_TYPE_FOLDER
 
 NAMESPACE = "samples"
-APP_TOKEN = "hf_app_token_for_datasets_server"
-USER_TOKEN = "hf_user_token_with_access"
-OTHER_USER_TOKEN = "hf_user_token_without_access"
+# Fake tokens, valid only on a local hub whose localhub.json was written by generate_samples.
+APP_TOKEN = "hf_app_token_for_datasets_server"  # noqa: S105
+USER_TOKEN = "hf_user_token_with_access"  # noqa: S105
+OTHER_USER_TOKEN = "hf_user_token_without_access"  # noqa: S105
 APP_USER = "datasets-server"
 USER = "alice"
 OTHER_USER = "bob"
@@ -83,7 +84,9 @@ SAMPLE_REPOS: list[SampleRepo] = [
     ),
     _sample("images", "imagefolder: train/cat/*.png, train/dog/*.jpg (ClassLabel cat/dog)", {"default": {"train": 6}}),
     _sample("audio-parquet", "parquet with an Audio column (WAV bytes) and text", {"default": {"train": 4}}),
-    _sample("audio-folder", "audiofolder: train/*.wav + train/metadata.csv (transcription)", {"default": {"train": 3}}),
+    _sample(
+        "audio-folder", "audiofolder: train/*.wav + train/metadata.csv (transcription)", {"default": {"train": 3}}
+    ),
     _sample("gated", "train.csv, gated (auto)", {"default": {"train": 10}}, gated="auto"),
     _sample("private", "train.csv, private", {"default": {"train": 10}}, private=True),
     SampleRepo(f"{NAMESPACE}/script", "script.py loading script", None, None, SCRIPT_ERROR),

@@ -125,7 +125,9 @@ def readme(title: str, card: dict[str, Any] | None = None, body: str = "") -> by
     return text.encode("utf-8")
 
 
-def two_configs_card(first_train: bytes, first_test: bytes, second_train: bytes, sizes: dict[str, int]) -> dict[str, Any]:
+def two_configs_card(
+    first_train: bytes, first_test: bytes, second_train: bytes, sizes: dict[str, int]
+) -> dict[str, Any]:
     """The card data of `two-configs`: `configs` (first is the default) and `dataset_info` for both."""
     tabular_features = [
         {"name": "id", "dtype": "int64"},
