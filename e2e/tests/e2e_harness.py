@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from localhub.samples import APP_TOKEN, generate_samples
 
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from localhub.samples import APP_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

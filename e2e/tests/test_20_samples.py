@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 import httpx
 import pytest
 from e2e_harness import Stack, poll_until_ready
+
 from localhub.samples import OTHER_USER_TOKEN, SAMPLE_REPOS, USER_TOKEN, SampleRepo
 
 #: Error codes the workers store for the sample repos that cannot be previewed.

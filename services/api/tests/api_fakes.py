@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
 from api.config import ApiConfig, AppConfig
-from libcommon.config import CommonConfig
+from libcommon.config import AssetsConfig, CommonConfig
 
 HUB = "https://hub.test"
 AUTH_PREFIX = f"{HUB}/api/datasets/"
@@ -38,9 +40,16 @@ class FakeHub:
         return httpx.Response(self.by_dataset.get(dataset, self.status), headers=self.response_headers)
 
 
-def make_config(hf_auth_path: str | None = "/api/datasets/%s/auth-check") -> AppConfig:
+#: Assets directory of the tests that do not look at assets (never the user's real cache directory).
+DEFAULT_TEST_ASSETS = Path(tempfile.gettempdir()) / "datasets-server-api-tests" / "assets"
+
+
+def make_config(
+    hf_auth_path: str | None = "/api/datasets/%s/auth-check", assets_directory: Path = DEFAULT_TEST_ASSETS
+) -> AppConfig:
     """The test configuration: Hub at https://hub.test, max-ages 120 / 10."""
     return AppConfig(
         common=CommonConfig(hf_endpoint=HUB),
+        assets=AssetsConfig(base_url="http://api.test/assets", storage_directory=assets_directory),
         api=ApiConfig(max_age_long_seconds=120, max_age_short_seconds=10, hf_auth_path=hf_auth_path),
     )

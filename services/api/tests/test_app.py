@@ -62,6 +62,7 @@ def test_create_app_opens_sqlite_stores_and_the_hub_client(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path}/store.db"
     config = AppConfig(
         common=make_config().common,
+        assets=make_config().assets,
         cache=CacheConfig(mongo_url=url),
         queue=QueueConfig(mongo_url=url),
         api=make_config().api,

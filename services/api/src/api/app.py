@@ -11,7 +11,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from api.authentication import HubAuthChecker, create_hub_client
 from api.config import AppConfig
@@ -36,6 +37,13 @@ from libcommon.storage import CacheStore, JobQueue, open_cache, open_queue
 #: Level 6 compresses JSON nearly as well as 9 for a fraction of the CPU time.
 GZIP_COMPRESS_LEVEL: Final = 6
 GZIP_MINIMUM_SIZE: Final = 500
+
+
+def assets_directory(config: AppConfig) -> str:
+    """The assets directory, created if missing so that a fresh install serves 404s, not errors."""
+    directory = config.assets.storage_directory
+    directory.mkdir(parents=True, exist_ok=True)
+    return str(directory)
 
 
 def create_app_with(
@@ -84,6 +92,8 @@ def create_app_with(
             ),
         ),
         Route("/webhook", create_webhook_endpoint(context), methods=["POST"]),
+        # StaticFiles resolves real paths and refuses anything outside the directory (symlinks included).
+        Mount("/assets", app=StaticFiles(directory=assets_directory(config), check_dir=False), name="assets"),
     ]
     middleware = [
         Middleware(AccessLogMiddleware),
