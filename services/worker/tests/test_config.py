@@ -44,7 +44,9 @@ def test_defaults() -> None:
         max_attempts=3,
     )
     assert WorkerConfig().zombie_after_seconds == 30
-    assert FirstRowsConfig.from_env() == FirstRowsConfig(max_number=100, min_number=10, max_bytes=1_000_000, min_cell_bytes=100)
+    assert FirstRowsConfig.from_env() == FirstRowsConfig(
+        max_number=100, min_number=10, max_bytes=1_000_000, min_cell_bytes=100
+    )
 
 
 def test_scoped_names_and_aliases(monkeypatch: pytest.MonkeyPatch) -> None:

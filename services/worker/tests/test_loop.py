@@ -276,3 +276,27 @@ def test_sigterm_releases_the_current_job_and_stops(
     current = queue.get(job.job_id)
     assert current is not None and (current.status, current.attempt) == (JobStatus.WAITING, 1)
     assert cache.get(SLEEP, "ns/sleep-20") is None
+
+
+def test_loop_pauses_after_releasing_a_job_for_a_retry(
+    make_loop: Callable[..., Loop], stores: tuple[CacheStore, JobQueue]
+) -> None:
+    cache, queue = stores
+    job = queue.add(CRASH, "ns/crash-twice")
+    loop = make_loop((CRASH,), max_attempts=2, sleep_seconds=1.0)
+    runner = threading.Thread(target=loop.run)
+    started = time.monotonic()
+    runner.start()
+    try:
+        deadline = started + 20
+        while cache.get(CRASH, "ns/crash-twice") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+    finally:
+        loop.stop()
+        runner.join(10)
+    assert not runner.is_alive()
+    failed = queue.get(job.job_id)
+    assert failed is not None and (failed.status, failed.attempt) == (JobStatus.ERROR, 2)
+    # one pause of sleep_seconds × [0.75, 1.25] between the two attempts
+    assert elapsed >= 0.75

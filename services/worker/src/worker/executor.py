@@ -26,8 +26,9 @@ from libcommon.log import configure_logging
 from libcommon.serialization import dumps
 from worker.config import AppConfig
 from worker.dtos import JobAbandoned, JobInfo, JobOutcome
+from worker.environment import check_hub_environment, configure_hub_environment
 from worker.errors import JobCrashedError, JobMemoryExceededError, JobTimeoutError
-from worker.job_runners import BUILTIN_RUNNER_MODULES
+from worker.job_runners import BUILTIN_RUNNER_MODULES, get_runner
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ PRELOAD_MODULES: Final = [
 ]
 #: How often the supervisor checks the child (message, exit, time, memory) and calls keep_alive.
 POLL_INTERVAL_SECONDS: Final = 0.1
+#: Extra time after the job duration limit before a job process whose supervisor died ends itself.
+ALARM_GRACE_SECONDS: Final = 60
 _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -62,9 +65,6 @@ def outcome_from_error(error: BaseException) -> JobOutcome:
 
 def run_job_here(job: JobInfo, config: AppConfig, runner_modules: Sequence[str]) -> JobOutcome:
     """Run the job's runner in the current process and turn its result or error into a JobOutcome."""
-    from worker.environment import check_hub_environment
-    from worker.job_runners import get_runner
-
     try:
         check_hub_environment(config.common)
         runner = get_runner(job.type, runner_modules)
@@ -83,6 +83,8 @@ def _child_main(connection: Connection, job: JobInfo, config: AppConfig, runner_
     # The supervisor decides when the child dies: ^C in a terminal must not kill it behind the loop's back.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Safety net if the supervisor dies without killing us: SIGALRM's default action ends the process.
+    signal.alarm(int(config.worker.max_job_duration_seconds) + ALARM_GRACE_SECONDS)
     configure_logging(config.common.log_level)
     # huggingface_hub's HTTP client logs every request at INFO (and may log URLs): keep it quiet.
     logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLevelName(config.common.log_level)))
@@ -115,6 +117,8 @@ class Executor:
     def __init__(self, config: AppConfig, runner_modules: Sequence[str] = BUILTIN_RUNNER_MODULES) -> None:
         self.config = config
         self.runner_modules = tuple(runner_modules)
+        # The forkserver inherits this process's environment when it starts: set the Hub's first.
+        configure_hub_environment(config.common)
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload([*PRELOAD_MODULES, *self.runner_modules])
 
@@ -141,6 +145,7 @@ class Executor:
         process.start()
         sender.close()  # only the child holds the sending end now, so its death closes the pipe
         deadline = time.monotonic() + limits.max_job_duration_seconds
+        answered = False
         try:
             while True:
                 if receiver.poll(POLL_INTERVAL_SECONDS):
@@ -149,10 +154,13 @@ class Executor:
                     except (EOFError, OSError):
                         process.join(5)
                         return self._crashed(process.exitcode)
+                    answered = True
                     if isinstance(message, JobOutcome):
                         return message
                     return outcome_from_error(RuntimeError(f"unexpected message from the job: {message!r}"))
                 if not process.is_alive():
+                    if receiver.poll(0):
+                        continue  # the answer arrived between the poll and the exit
                     return self._crashed(process.exitcode)
                 if time.monotonic() > deadline:
                     return outcome_from_error(
@@ -171,7 +179,7 @@ class Executor:
                     return JobAbandoned("lost")
         finally:
             receiver.close()
-            self._reap(process)
+            self._reap(process, answered)
 
     @staticmethod
     def _crashed(exitcode: int | None) -> JobOutcome:
@@ -185,8 +193,9 @@ class Executor:
         return outcome_from_error(JobCrashedError(cause=ChildProcessError(f"the job process {how}")))
 
     @staticmethod
-    def _reap(process: multiprocessing.process.BaseProcess) -> None:
-        process.join(1)  # a child that answered exits at once
+    def _reap(process: multiprocessing.process.BaseProcess, answered: bool) -> None:
+        if answered:
+            process.join(1)  # a child that answered exits at once
         if process.is_alive():
             process.kill()
         process.join(10)

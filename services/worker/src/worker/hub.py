@@ -14,7 +14,13 @@ import datasets.exceptions
 import httpx2  # the HTTP client of huggingface_hub: its transport errors mean the Hub was not reached
 import huggingface_hub
 from huggingface_hub import HfFileSystem
-from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    HFValidationError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 
 from libcommon.config import CommonConfig
 from libcommon.errors import DatasetsServerError
@@ -113,7 +119,13 @@ def classify_hub_error(err: BaseException, default: type[DatasetsServerError]) -
     ):
         return GatedDatasetError(cause=err)
     if any(
-        isinstance(exc, RepositoryNotFoundError | RevisionNotFoundError | datasets.exceptions.DatasetNotFoundError)
+        isinstance(
+            exc,
+            RepositoryNotFoundError
+            | RevisionNotFoundError
+            | HFValidationError  # not a valid repo id: it cannot exist
+            | datasets.exceptions.DatasetNotFoundError,
+        )
         for exc in chain
     ):
         return DatasetNotFoundError(cause=err)

@@ -66,9 +66,16 @@ class Loop:
         self.executor = executor or Executor(config)
         self.worker_id = worker_id or new_worker_id()
         self.job_types = list(config.worker.job_types or graph.names)
+        unknown = [job_type for job_type in self.job_types if job_type not in graph]
+        if unknown:
+            raise ValueError(f"job types not in the processing graph: {', '.join(unknown)}")
         self._stop = threading.Event()
+        #: Set when the last job was released for a retry: pause before claiming again, so that a failing Hub
+        #: or a crashing dataset is not hammered in a tight loop.
+        self._pause = False
         self._next_heartbeat = 0.0
         self._next_zombie_check = 0.0
+        self._stopped_by: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -80,12 +87,12 @@ class Loop:
         while not self._stop.is_set():
             try:
                 self.requeue_zombies_if_due()
-                if self.process_next_job():
+                if self.process_next_job() and not self._pause:
                     continue
             except Exception:
                 logger.exception("worker loop error, pausing")
             self._stop.wait(self.config.worker.sleep_seconds * random.uniform(0.75, 1.25))
-        logger.info("worker stopped", extra={"worker_id": self.worker_id})
+        logger.info("worker stopped", extra={"worker_id": self.worker_id, "signal": self._stopped_by})
 
     def stop(self) -> None:
         """Ask the loop to stop: it releases or finishes the current job, then returns from `run`."""
@@ -96,7 +103,8 @@ class Loop:
             return
 
         def handle(signum: int, _frame: FrameType | None) -> None:
-            logger.info("signal received, stopping", extra={"signal": signal.Signals(signum).name})
+            # No logging here: the handler may interrupt the main thread in the middle of a log call.
+            self._stopped_by = signal.Signals(signum).name
             self.stop()
 
         signal.signal(signal.SIGTERM, handle)
@@ -115,6 +123,7 @@ class Loop:
             JobInfo.from_job(job), keep_alive=lambda: self._keep_alive(job), should_stop=self._stop.is_set
         )
         status, outcome = self._conclude(job, result)
+        self._pause = status == "released"
         logger.info(
             "job finished",
             extra={

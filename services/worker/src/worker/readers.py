@@ -18,7 +18,8 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features, load_dataset
+from datasets import ClassLabel, Features
+from datasets.builder import DatasetBuilder
 from datasets.packaged_modules.audiofolder.audiofolder import AudioFolder
 from huggingface_hub import HfFileSystem
 
@@ -153,11 +154,13 @@ def read_audio_folder_rows(
     return rows
 
 
-def read_streaming_rows(
-    dataset: str, config: str, split: str, revision: str, token: str | bool, limit: int
-) -> tuple[Features | None, Rows]:
-    """The first `limit` rows with `datasets` streaming (arrow format: media stay undecoded)."""
-    iterable = load_dataset(dataset, config, split=split, streaming=True, revision=revision, token=token)
+def read_streaming_rows(builder: DatasetBuilder, split: str, limit: int) -> tuple[Features | None, Rows]:
+    """The first `limit` rows with `datasets` streaming (arrow format: media stay undecoded).
+
+    `builder.as_streaming_dataset` is what `load_dataset(..., streaming=True)` does after resolving the
+    builder; reusing the job's builder saves resolving the dataset (a dozen Hub requests) again.
+    """
+    iterable = builder.as_streaming_dataset(split=split)
     features: Features | None = iterable.features
     rows: Rows = []
     for table in iterable.with_format("arrow").iter(batch_size=limit):

@@ -94,3 +94,29 @@ def test_splits_errors(app_config: AppConfig, dataset: str, token: bool, status:
     assert details["error_code"] == code
     assert details["cause_traceback"][0].startswith("Traceback")
     assert outcome.children == []
+
+
+def set_faults(endpoint: str, faults: dict[str, object]) -> None:
+    """Switch the local hub's injected faults (an empty dict removes them)."""
+    request = urllib.request.Request(f"{endpoint}/_localhub/faults", data=json.dumps(faults).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_hub_failures_are_retryable(app_config: AppConfig, hub_endpoint: str, status: int) -> None:
+    set_faults(hub_endpoint, {"error_rate": 1.0, "error_status": status, "path_prefix": "/api/datasets/samples/csv"})
+    try:
+        outcome = run_job(app_config, "/splits", "samples/csv")
+    finally:
+        set_faults(hub_endpoint, {})
+    assert (outcome.http_status, outcome.error_code, outcome.retryable, outcome.stored) == (
+        502,
+        "HubUnavailableError",
+        True,
+        True,
+    )
+
+
+def test_invalid_dataset_name_is_not_found(app_config: AppConfig) -> None:
+    outcome = run_job(app_config, "/splits", "a/b/c")
+    assert (outcome.http_status, outcome.error_code, outcome.stored) == (404, "DatasetNotFoundError", False)

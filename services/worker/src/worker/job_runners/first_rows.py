@@ -8,11 +8,11 @@ FIRST_ROWS_MIN_NUMBER rows. (Cutting cells of the minimum rows to fit the budget
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from datasets import Features, get_dataset_config_info, get_dataset_config_names, load_dataset_builder
 from datasets.builder import DatasetBuilder
-from datasets.info import DatasetInfo
 
 from libcommon.config import CommonConfig
 from libcommon.processing_graph import FIRST_ROWS
@@ -55,28 +55,34 @@ def _load_builder(dataset: str, config: str, revision: str, token: str | bool) -
         raise error from err
 
 
-def _load_info(builder: DatasetBuilder, dataset: str, config: str, revision: str, token: str | bool) -> DatasetInfo:
+def _splits_and_features(
+    builder: DatasetBuilder, dataset: str, config: str, revision: str, token: str | bool
+) -> tuple[list[str], Features | None]:
     if builder.info.splits:
-        return builder.info
+        return [str(name) for name in builder.info.splits], builder.info.features
+    if builder.config.data_files and builder.name != "audiofolder":
+        # The packaged builders make one split per key of their resolved data files.
+        return [str(name) for name in builder.config.data_files], builder.info.features
     try:
-        # Reads the split names (and, for folder builders, the features) from the data files.
-        return get_dataset_config_info(dataset, config, revision=revision, token=token)
+        # Reads the split names and, for folder builders, the features (metadata columns) from the data files.
+        info = get_dataset_config_info(dataset, config, revision=revision, token=token)
     except Exception as err:
         raise classify_hub_error(err, default=InfoError) from err
+    return [str(name) for name in (info.splits or {})], info.features
 
 
 def _read_rows(
-    builder: DatasetBuilder, info: DatasetInfo, job: JobInfo, revision: str, common: CommonConfig, limit: int
+    builder: DatasetBuilder, features: Features | None, job: JobInfo, common: CommonConfig, limit: int
 ) -> tuple[Features | None, Rows]:
-    dataset, config, split = job.dataset, str(job.config), str(job.split)
+    dataset, split = job.dataset, str(job.split)
     data_files = split_data_files(builder.config.data_files, split)
     if builder.name == "parquet" and data_files:
         schema_features, rows = read_parquet_rows(hub_filesystem(common), dataset, data_files, limit)
-        return info.features or schema_features, rows
+        return features or schema_features, rows
     if builder.name == "audiofolder" and data_files:
-        return info.features, read_audio_folder_rows(hub_filesystem(common), dataset, data_files, info.features, limit)
-    features, rows = read_streaming_rows(dataset, config, split, revision, token_of(common), limit)
-    return info.features or features, rows
+        return features, read_audio_folder_rows(hub_filesystem(common), dataset, data_files, features, limit)
+    streamed_features, rows = read_streaming_rows(builder, split, limit)
+    return features or streamed_features, rows
 
 
 def features_content(features: Features) -> list[dict[str, Any]]:
@@ -96,10 +102,8 @@ def row_items(
     items: list[dict[str, Any]] = []
     total = len(dumps({**head, "rows": []}))
     for row_idx, raw in enumerate(raw_rows[: limits.max_number]):
-        row_context = RowContext(
-            context.assets, context.dataset, context.config, context.split, row_idx, context.open_media
-        )
-        item = {"row_idx": row_idx, "row": convert_row(raw, features, row_context), "truncated_cells": []}
+        row = convert_row(raw, features, replace(context, row_idx=row_idx))
+        item = {"row_idx": row_idx, "row": row, "truncated_cells": []}
         size = len(dumps(item)) + (1 if items else 0)  # + the separating comma
         if row_idx >= limits.min_number and total + size > limits.max_bytes:
             break
@@ -117,11 +121,11 @@ def compute_first_rows(job: JobInfo, config: AppConfig) -> JobResult:
     revision = get_dataset_revision(dataset, config.common)
     token = token_of(config.common)
     builder = _load_builder(dataset, config_name, revision, token)
-    info = _load_info(builder, dataset, config_name, revision, token)
-    if split not in [str(name) for name in (info.splits or {})]:
+    split_names, known_features = _splits_and_features(builder, dataset, config_name, revision, token)
+    if split not in split_names:
         raise SplitNotFoundError()
     try:
-        features, raw_rows = _read_rows(builder, info, job, revision, config.common, config.first_rows.max_number)
+        features, raw_rows = _read_rows(builder, known_features, job, config.common, config.first_rows.max_number)
     except Exception as err:
         raise classify_hub_error(err, default=StreamingRowsError) from err
     if features is None:
