@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from localhub.samples import SAMPLE_REPOS
+from localhub.samples import SAMPLE_REPOS, USER_TOKEN
 
 API = f"http://{os.environ.get('API_HOSTNAME', 'localhost')}:{os.environ.get('API_PORT', '8000')}"
 HUB = f"http://127.0.0.1:{os.environ.get('DEMO_HUB_PORT', '47651')}"
@@ -38,11 +38,13 @@ def is_not_ready(response: httpx.Response) -> bool:
     return response.headers.get("X-Error-Code", "").endswith("NotReady")
 
 
-def poll(client: httpx.Client, path: str, params: dict[str, str]) -> httpx.Response:
+def poll(
+    client: httpx.Client, path: str, params: dict[str, str], headers: dict[str, str] | None = None
+) -> httpx.Response:
     """GET until the response is ready (or the demo timeout passes)."""
     deadline = time.monotonic() + TIMEOUT_SECONDS
     while True:
-        response = client.get(API + path, params=params)
+        response = client.get(API + path, params=params, headers=headers)
         if not is_not_ready(response) or time.monotonic() > deadline:
             return response
         time.sleep(1)
@@ -64,13 +66,20 @@ def main() -> None:
             client.post(API + "/webhook", json={"add": f"datasets/{repo.id}"})
         lines = ["", "datasets-server demo: every sample repo of the local hub, as the API serves it", ""]
         for repo in SAMPLE_REPOS:
-            splits = poll(client, "/splits", {"dataset": repo.id})
+            # Gated and private repos need the token of a user who has access (alice in the local hub).
+            restricted = repo.gated or repo.private
+            headers = {"Authorization": f"Bearer {USER_TOKEN}"} if restricted else None
+            splits = poll(client, "/splits", {"dataset": repo.id}, headers)
             lines.append(f"{repo.id:<28} /splits {describe(splits)}")
             lines.append(f"    {API}/splits?dataset={repo.id}")
+            if restricted:
+                anonymous = client.get(API + "/splits", params={"dataset": repo.id})
+                lines.append(f"    without a token: {describe(anonymous)}; with one, add:")
+                lines.append(f"    -H 'Authorization: Bearer {USER_TOKEN}'")
             body: Any = splits.json() if splits.status_code == 200 else {}
             for item in body.get("splits", []):
                 params = {"dataset": repo.id, "config": item["config"], "split": item["split"]}
-                first_rows = poll(client, "/first-rows", params)
+                first_rows = poll(client, "/first-rows", params, headers)
                 query = "&".join(f"{k}={v}" for k, v in params.items())
                 lines.append(f"    {API}/first-rows?{query}  -> {describe(first_rows)}")
         lines += ["", f"Hub: {HUB}  API: {API}  admin: http://localhost:{os.environ.get('ADMIN_PORT', '8001')}"]
