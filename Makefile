@@ -21,7 +21,7 @@ install: .venv/.installed ## install every package of the workspace (uv sync, fr
 lint: install ## ruff lint + format check + mypy (strict on libs and services)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/libcommon/src services/api/src services/admin/src services/worker/src jobs/cache_maintenance/src tools/localhub/src
+	$(RUN) mypy libs/libcommon/src services/api/src services/admin/src services/worker/src jobs/cache_maintenance/src tools/localhub/src tools/demo_seed.py
 
 format: install ## apply ruff format and autofixes
 	$(RUN) ruff check --fix .

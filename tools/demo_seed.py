@@ -35,7 +35,8 @@ def wait_until_up(client: httpx.Client, url: str) -> None:
 
 def is_not_ready(response: httpx.Response) -> bool:
     """True while the API says the response is still being computed."""
-    return response.headers.get("X-Error-Code", "").endswith("NotReady")
+    code: str = response.headers.get("X-Error-Code", "")
+    return code.endswith("NotReady")
 
 
 def poll(
