@@ -1,26 +1,22 @@
-"""`python -m admin`: serve the admin API with uvicorn."""
+"""Entry point: `python -m admin` or the `admin` console script runs the admin app with uvicorn."""
 
 from __future__ import annotations
-
-import uvicorn
 
 from admin.config import AppConfig
 from libcommon.config import exit_on_config_error
 from libcommon.log import configure_logging
+from libcommon.server import serve
 
 
 def main() -> None:
-    """Validate the configuration, then run uvicorn (each uvicorn worker builds the app from the env)."""
+    """Check the configuration (a bad value: one line naming it, exit code 2), then serve."""
     config = exit_on_config_error(AppConfig.from_env)
     configure_logging(config.common.log_level)
-    uvicorn.run(
+    serve(
         "admin.app:create_app_from_env",
-        factory=True,
-        host=config.admin.hostname,
+        hostname=config.admin.hostname,
         port=config.admin.port,
-        workers=config.admin.num_workers,
-        access_log=False,
-        log_config=None,
+        num_workers=config.admin.num_workers,
     )
 
 
