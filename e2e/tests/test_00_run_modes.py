@@ -53,3 +53,18 @@ def test_make_dev_honours_legacy_and_scoped_variables() -> None:
     result = subprocess.run(["make", "-n", "dev"], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
     assert "API http://localhost:8123" in result.stdout
     assert "Hub http://hub.example:1" in result.stdout
+
+
+@pytest.mark.parametrize("service", ["api", "admin", "worker"])
+def test_service_makefiles_run_their_module(service: str) -> None:
+    result = subprocess.run(
+        ["make", "-n", "run", "watch"],
+        cwd=ROOT / "services" / service,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert f"python -m {service}" in result.stdout
+    assert "watchfiles" in result.stdout
+    assert importlib.util.find_spec(service) is not None
