@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from libcommon import assets
 from libcommon.assets import (
+    STAGING_DIRECTORY,
     AssetPathError,
     asset_components,
     asset_path,
     asset_url,
+    delete_asset_dirs,
+    delete_old_staging_directories,
+    delete_staging_directory,
     encode_component,
+    prune_asset_dirs,
+    publish_split_dir,
     safe_join,
+    staging_directory,
 )
 
 NASTY_NAMES = [
@@ -149,3 +159,173 @@ def test_symlinked_root_is_allowed(tmp_path: Path) -> None:
 def test_safe_join_refuses_bad_components(tmp_path: Path, components: list[str]) -> None:
     with pytest.raises(AssetPathError):
         safe_join(tmp_path, components)
+
+
+# -- deleting directories ----------------------------------------------------------------------------------
+
+
+def put(root: Path, relative: str, content: str = "x") -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    return path
+
+
+def files_under(root: Path) -> list[str]:
+    found = []
+    for directory, dirs, names in os.walk(root):
+        found += [os.path.relpath(os.path.join(directory, name), root) for name in names]
+        found += [
+            os.path.relpath(os.path.join(directory, d), root) + "@"
+            for d in dirs
+            if os.path.islink(os.path.join(directory, d))
+        ]
+    return sorted(found)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """`tmp_path/assets` with two datasets, and a sentinel file next to it (outside)."""
+    root = tmp_path / "assets"
+    for relative in (
+        "user/ds/--/c1/train/0/image/image.jpg",
+        "user/ds/--/c1/test/0/image/image.jpg",
+        "user/ds/--/c2/train/0/image/image.jpg",
+        "user/other/--/c1/train/0/image/image.jpg",
+        "plain/--/c1/train/0/audio/audio.wav",
+    ):
+        put(root, relative)
+    put(tmp_path, "sentinel/secret.txt", "sentinel")
+    return root
+
+
+def test_delete_a_split_a_config_a_dataset(tree: Path) -> None:
+    assert delete_asset_dirs(tree, "user/ds", "c1", "test") is True
+    assert delete_asset_dirs(tree, "user/ds", "c1", "test") is False  # already gone
+    assert not (tree / "user/ds/--/c1/test").exists()
+    assert delete_asset_dirs(tree, "user/ds", "c2") is True
+    assert files_under(tree) == [
+        "plain/--/c1/train/0/audio/audio.wav",
+        "user/ds/--/c1/train/0/image/image.jpg",
+        "user/other/--/c1/train/0/image/image.jpg",
+    ]
+    assert delete_asset_dirs(tree, "user/ds") is True
+    assert delete_asset_dirs(tree, "plain") is True
+    assert files_under(tree) == ["user/other/--/c1/train/0/image/image.jpg"]
+    assert sorted(os.listdir(tree)) == ["user"]  # emptied parents are removed, up to the root
+    assert delete_asset_dirs(tree, "user/other") is True
+    assert os.listdir(tree) == []
+    assert delete_asset_dirs(tree, "nothing-here") is False
+    with pytest.raises(AssetPathError):
+        delete_asset_dirs(tree, "user/ds", None, "train")
+
+
+def test_nasty_names_never_delete_anything_outside(tree: Path, tmp_path: Path) -> None:
+    before = files_under(tree)
+    datasets = ["user/ds", "..", "../..", "/", "user/..", "../sentinel", "sentinel", "user/../../sentinel"]
+    for dataset, name in itertools.product(datasets, NASTY_NAMES):
+        for call in (
+            partial(delete_asset_dirs, tree, dataset, name),
+            partial(delete_asset_dirs, tree, dataset, name, name),
+            partial(delete_asset_dirs, tree, name),
+            partial(prune_asset_dirs, tree, name, [("c1", "train")]),
+        ):
+            try:
+                call()
+            except AssetPathError:
+                continue
+    assert (tmp_path / "sentinel/secret.txt").read_text() == "sentinel"
+    assert files_under(tree) == before
+
+
+def test_a_symlink_out_of_the_directory_is_not_followed(tree: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "sentinel"
+    os.symlink(outside, tree / "user" / "evil")  # a dataset directory that is a link out
+    with pytest.raises(AssetPathError):
+        delete_asset_dirs(tree, "user/evil")
+    os.symlink(tree / "user" / "ds", tree / "user" / "alias")  # a link to another dataset, inside
+    with pytest.raises(AssetPathError):
+        delete_asset_dirs(tree, "user/alias", "c1")
+    assert (tree / "user/ds/--/c1/train/0/image/image.jpg").exists()
+    # a link inside a deleted tree is removed, not followed
+    os.symlink(outside, tree / "user/other/--/c1/train/0/image/link")
+    os.symlink(outside / "secret.txt", tree / "user/other/--/c1/train/0/image/file-link")
+    assert delete_asset_dirs(tree, "user/other") is True
+    assert (outside / "secret.txt").read_text() == "sentinel"
+
+
+def test_prune_keeps_only_the_listed_splits(tree: Path, tmp_path: Path) -> None:
+    os.symlink(tmp_path / "sentinel", tree / "user/ds/--/linked-config")
+    put(tree, "user/ds/--/stray-file")
+    deleted = prune_asset_dirs(tree, "user/ds", [("c1", "train"), ("c3", "new")])
+    assert deleted == ["c1/test", "c2", "linked-config", "stray-file"]
+    assert files_under(tree) == [
+        "plain/--/c1/train/0/audio/audio.wav",
+        "user/ds/--/c1/train/0/image/image.jpg",
+        "user/other/--/c1/train/0/image/image.jpg",
+    ]
+    assert (tmp_path / "sentinel/secret.txt").read_text() == "sentinel"
+    assert prune_asset_dirs(tree, "user/ds", []) == ["c1"]
+    assert not (tree / "user/ds").exists()
+    assert prune_asset_dirs(tree, "never/seen", []) == []
+
+
+def test_names_are_encoded_the_same_way_as_asset_paths(tmp_path: Path) -> None:
+    path = asset_path(tmp_path, "ds", "a/b", "..", 0, "col", "f.jpg")
+    path.parent.mkdir(parents=True)
+    path.write_text("x")
+    assert prune_asset_dirs(tmp_path, "ds", [("a/b", "..")]) == []
+    assert delete_asset_dirs(tmp_path, "ds", "a/b", "..") is True
+    assert not path.exists()
+
+
+# -- staging and publishing --------------------------------------------------------------------------------
+
+
+def test_publish_swaps_the_staged_directory_in(tmp_path: Path) -> None:
+    root = tmp_path / "assets"
+    put(root, "ds/--/c/s/0/col/old.jpg")
+    put(root, "ds/--/c/s/9/col/stale.jpg")
+    staging = staging_directory(root, "job-1")
+    assert staging == root / STAGING_DIRECTORY / "job-1"
+    put(staging, "ds/--/c/s/0/col/new.jpg")
+    put(staging, "ds/--/c/other/0/col/ignored.jpg")  # only the job's split is published
+    assert publish_split_dir(root, staging, "ds", "c", "s") is True
+    assert files_under(root / "ds") == ["--/c/s/0/col/new.jpg"]
+    delete_staging_directory(root, "job-1")
+    assert os.listdir(root / STAGING_DIRECTORY) == []
+    # a first publication (no previous directory)
+    put(staging, "ns/new/--/c/s/0/col/a.jpg")
+    assert publish_split_dir(root, staging, "ns/new", "c", "s") is True
+    assert (root / "ns/new/--/c/s/0/col/a.jpg").exists()
+
+
+def test_publish_without_atomic_exchange_falls_back_to_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assets, "_exchange", lambda first, second: False)
+    root = tmp_path / "assets"
+    put(root, "ds/--/c/s/0/col/old.jpg")
+    staging = staging_directory(root, "job-2")
+    put(staging, "ds/--/c/s/0/col/new.jpg")
+    assert publish_split_dir(root, staging, "ds", "c", "s") is True
+    assert files_under(root / "ds") == ["--/c/s/0/col/new.jpg"]
+
+
+def test_publishing_nothing_deletes_the_previous_files(tmp_path: Path) -> None:
+    root = tmp_path / "assets"
+    put(root, "ds/--/c/s/0/col/old.jpg")
+    put(root, "ds/--/c/t/0/col/kept.jpg")
+    assert publish_split_dir(root, staging_directory(root, "job-3"), "ds", "c", "s") is False
+    assert files_under(root / "ds") == ["--/c/t/0/col/kept.jpg"]
+
+
+def test_old_staging_directories_are_deleted(tmp_path: Path) -> None:
+    root = tmp_path / "assets"
+    put(staging_directory(root, "dead-job"), "ds/--/c/s/0/col/a.jpg")
+    put(staging_directory(root, "live-job"), "ds/--/c/s/0/col/a.jpg")
+    old = time.time() - 3600
+    os.utime(staging_directory(root, "dead-job"), (old, old))
+    assert delete_old_staging_directories(root, 600) == ["dead-job"]
+    assert os.listdir(root / STAGING_DIRECTORY) == ["live-job"]
+    assert delete_old_staging_directories(tmp_path / "missing", 600) == []

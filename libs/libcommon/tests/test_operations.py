@@ -121,3 +121,23 @@ def test_invalid_names_touch_nothing(cache: SqliteCacheStore, queue: SqliteJobQu
     with pytest.raises(ValueError, match="invalid dataset name"):
         delete_dataset(name, cache, queue)
     assert queue.count_by_status("/splits")[JobStatus.WAITING] == 0
+
+
+def test_delete_removes_the_asset_files_of_the_dataset_only(
+    cache: SqliteCacheStore, queue: SqliteJobQueue, tmp_path: Path
+) -> None:
+    assets = tmp_path / "assets"
+    for relative in ("user/ds/--/c/s/0/image/image.jpg", "user/other/--/c/s/0/image/image.jpg"):
+        (assets / relative).parent.mkdir(parents=True)
+        (assets / relative).write_bytes(b"jpeg")
+    fill(cache, "user/ds")
+
+    result = delete_dataset("user/ds", cache, queue, assets)
+
+    assert (result.deleted_entries, result.deleted_assets) == (3, True)
+    assert not (assets / "user/ds").exists()
+    assert (assets / "user/other/--/c/s/0/image/image.jpg").read_bytes() == b"jpeg"
+    assert delete_dataset("user/ds", cache, queue, assets).deleted_assets is False
+    # without an assets directory, the files are not looked at
+    assert delete_dataset("user/other", cache, queue).deleted_assets is False
+    assert (assets / "user/other").exists()

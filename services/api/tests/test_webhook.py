@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from api_fakes import AppFactory, FakeHub
+from api_fakes import AppFactory, FakeHub, make_config
 from starlette.testclient import TestClient
 
 from libcommon.storage import JobStatus
@@ -84,6 +84,21 @@ def test_remove_deletes_entries_and_cancels_jobs(
         assert current is not None and current.status == JobStatus.CANCELLED
     current = queue.get(kept.job_id)
     assert current is not None and current.status == JobStatus.WAITING
+
+
+def test_remove_deletes_the_asset_files(make_app: AppFactory, cache: SqliteCacheStore, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    for relative in ("user/ds/--/c/s1/0/image/image.jpg", "user/kept/--/c/s1/0/image/image.jpg"):
+        (assets / relative).parent.mkdir(parents=True)
+        (assets / relative).write_bytes(b"jpeg")
+    fill(cache, "user/ds")
+    with TestClient(make_app(make_config(assets_directory=assets))) as client:
+        assert_status(client.post("/webhook", json={"remove": "datasets/user/ds"}), 200, OK)
+        assert client.get("/assets/user/ds/--/c/s1/0/image/image.jpg").status_code == 404
+        assert client.get("/assets/user/kept/--/c/s1/0/image/image.jpg").content == b"jpeg"
+    assert entries(cache, "user/ds") == []
+    assert not (assets / "user/ds").exists()
+    assert (assets / "user/kept/--/c/s1/0/image/image.jpg").exists()
 
 
 def test_actions_run_in_order_add_update_remove(client: TestClient, queue: SqliteJobQueue) -> None:

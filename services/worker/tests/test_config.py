@@ -16,6 +16,10 @@ VARIABLES = [
     "WORKER_MAX_JOB_MEMORY_BYTES",
     "WORKER_MAX_ATTEMPTS",
     "MAX_JOB_RETRIES",
+    "WORKER_MAX_LOAD_PCT",
+    "MAX_LOAD_PCT",
+    "WORKER_MAX_MEMORY_PCT",
+    "MAX_MEMORY_PCT",
     "FIRST_ROWS_MAX_NUMBER",
     "ROWS_MAX_NUMBER",
     "FIRST_ROWS_MIN_NUMBER",
@@ -53,7 +57,7 @@ def test_scoped_names_and_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKER_JOB_TYPES", " /first-rows ")
     monkeypatch.setenv("WORKER_SLEEP_SECONDS", "0.5")
     monkeypatch.setenv("WORKER_MAX_JOB_MEMORY_BYTES", "0")
-    monkeypatch.setenv("MAX_JOB_RETRIES", "5")
+    monkeypatch.setenv("MAX_JOB_RETRIES", "5")  # retries: 6 runs
     monkeypatch.setenv("ROWS_MAX_NUMBER", "4")
     monkeypatch.setenv("ROWS_MIN_NUMBER", "2")
     monkeypatch.setenv("ROWS_MAX_BYTES", "2000")
@@ -64,7 +68,7 @@ def test_scoped_names_and_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
         ("/first-rows",),
         0.5,
         0,
-        5,
+        6,
     )
     assert FirstRowsConfig.from_env() == FirstRowsConfig(max_number=4, min_number=2, max_bytes=2000, min_cell_bytes=60)
     assert AppConfig.from_env().worker == worker
@@ -77,6 +81,8 @@ def test_scoped_names_and_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WORKER_SLEEP_SECONDS", "soon", WorkerConfig),
         ("WORKER_MAX_ATTEMPTS", "0", WorkerConfig),
         ("MAX_JOB_RETRIES", "-1", WorkerConfig),
+        ("WORKER_MAX_LOAD_PCT", "-1", WorkerConfig),
+        ("MAX_MEMORY_PCT", "lots", WorkerConfig),
         ("WORKER_MAX_JOB_MEMORY_BYTES", "-5", WorkerConfig),
         ("FIRST_ROWS_MAX_NUMBER", "0", FirstRowsConfig),
         ("FIRST_ROWS_MIN_NUMBER", "1000", FirstRowsConfig),
@@ -88,3 +94,31 @@ def test_invalid_values_name_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         config_class.from_env()
+
+
+@pytest.mark.parametrize(
+    ("variables", "attempts"),
+    [
+        ({}, 3),
+        ({"WORKER_MAX_ATTEMPTS": "1"}, 1),
+        ({"MAX_JOB_RETRIES": "0"}, 1),
+        ({"MAX_JOB_RETRIES": "3"}, 4),  # the original: 3 retries = up to 4 runs
+        ({"WORKER_MAX_ATTEMPTS": "2", "MAX_JOB_RETRIES": "7"}, 2),  # the scoped name wins
+    ],
+)
+def test_max_attempts_counts_runs_and_max_job_retries_counts_retries(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], attempts: int
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert WorkerConfig.from_env().max_attempts == attempts
+
+
+def test_resource_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (WorkerConfig.from_env().max_load_pct, WorkerConfig.from_env().max_memory_pct) == (70, 80)
+    monkeypatch.setenv("MAX_LOAD_PCT", "0")
+    monkeypatch.setenv("MAX_MEMORY_PCT", "95")
+    assert (WorkerConfig.from_env().max_load_pct, WorkerConfig.from_env().max_memory_pct) == (0, 95)
+    monkeypatch.setenv("WORKER_MAX_LOAD_PCT", "50.5")  # the scoped name wins
+    monkeypatch.setenv("WORKER_MAX_MEMORY_PCT", "0")
+    assert (WorkerConfig.from_env().max_load_pct, WorkerConfig.from_env().max_memory_pct) == (50.5, 0)

@@ -158,18 +158,45 @@ def test_job_over_the_time_limit_is_killed(
     assert entry is not None and (entry.http_status, entry.error_code) == (500, JobTimeoutError.code)
 
 
-def test_job_over_the_memory_limit_is_killed_and_not_retried(
+def test_timeout_is_retried_and_stored_only_after_the_last_attempt(
+    make_loop: Callable[..., Loop], stores: tuple[CacheStore, JobQueue]
+) -> None:
+    cache, queue = stores
+    cache.upsert(SLEEP, "ns/sleep-30", content=b'{"slept":true}', http_status=200)  # an earlier result
+    job = queue.add(SLEEP, "ns/sleep-30")
+    loop = make_loop((SLEEP,), max_job_duration_seconds=1, max_attempts=2)
+
+    assert loop.process_next_job() is True
+    released = queue.get(job.job_id)
+    assert released is not None and (released.status, released.attempt) == (JobStatus.WAITING, 1)
+    kept = cache.get(SLEEP, "ns/sleep-30")
+    assert kept is not None and (kept.http_status, kept.error_code) == (200, None)  # still served
+
+    assert loop.process_next_job() is True
+    failed = queue.get(job.job_id)
+    assert failed is not None and (failed.status, failed.attempt) == (JobStatus.ERROR, 2)
+    entry = cache.get(SLEEP, "ns/sleep-30")
+    assert entry is not None and (entry.http_status, entry.error_code) == (500, JobTimeoutError.code)
+    assert loads(entry.content) == {"error": JobTimeoutError.default_message}
+
+
+def test_job_over_the_memory_limit_is_killed_retried_then_stored(
     make_loop: Callable[..., Loop], stores: tuple[CacheStore, JobQueue]
 ) -> None:
     cache, queue = stores
     job = queue.add(MEMORY, "ns/memory")
+    loop = make_loop((MEMORY,), max_job_memory_bytes=300 * 1024 * 1024, max_attempts=2)
     started = time.monotonic()
-    assert make_loop((MEMORY,), max_job_memory_bytes=300 * 1024 * 1024).process_next_job() is True
+    assert loop.process_next_job() is True
     assert time.monotonic() - started < 20
+    released = queue.get(job.job_id)
+    assert released is not None and (released.status, released.attempt) == (JobStatus.WAITING, 1)
+    assert cache.get(MEMORY, "ns/memory") is None
+    assert loop.process_next_job() is True
     entry = cache.get(MEMORY, "ns/memory")
     assert entry is not None and (entry.http_status, entry.error_code) == (500, JobMemoryExceededError.code)
     failed = queue.get(job.job_id)
-    assert failed is not None and (failed.status, failed.attempt) == (JobStatus.ERROR, 1)
+    assert failed is not None and (failed.status, failed.attempt) == (JobStatus.ERROR, 2)
 
 
 def test_classified_error_is_stored_at_the_first_attempt(

@@ -9,12 +9,24 @@ up to the length limit, so two different names never share a directory.
 Layout: `<storage_directory>/<dataset>/--/<config>/<split>/<row_idx>/<column>/<filename>`, where a
 namespaced dataset (`user/name`) gives two levels. The URL is `<base_url>/<the same relative path>`, each
 component URL-encoded, so that the server decoding the URL finds the file name written on disk.
+
+Lifecycle: a job writes its files under a staging directory (`<storage_directory>/.staging/<name>/`,
+same layout), and the worker swaps the split's staged directory into place once the job's result is
+accepted, so that the API never serves a half-written split and a rerun leaves exactly the current files.
+Directories of datasets, configs and splits that disappear are deleted; deletion refuses any path that
+leaves the directory or goes through a symbolic link.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -24,7 +36,13 @@ from urllib.parse import quote
 DATASET_SEPARATOR: Final = "--"
 #: Longest encoded component kept as is; longer ones are shortened and suffixed with a hash.
 MAX_COMPONENT_BYTES: Final = 200
+#: Top-level folder of the job staging directories. No dataset namespace can have this name (Hub repo
+#: ids never start with `.`).
+STAGING_DIRECTORY: Final = ".staging"
 _HASH_CHARS: Final = 16
+#: renameat2 flag: exchange the two paths atomically (Linux >= 3.15, glibc >= 2.28).
+_RENAME_EXCHANGE: Final = 2
+_AT_FDCWD: Final = -100
 _UNSAFE: Final = frozenset("%/\\") | frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
 
 
@@ -105,3 +123,164 @@ def asset_url(base_url: str, dataset: str, config: str, split: str, row_idx: int
     """The public URL of an asset: `base_url` + the relative path, each component URL-encoded."""
     components = asset_components(dataset, config, split, row_idx, column, filename)
     return base_url.rstrip("/") + "/" + "/".join(quote(component, safe="") for component in components)
+
+
+# -- directories of datasets, configs and splits --------------------------------------------------------
+
+
+def directory_components(dataset: str, config: str | None = None, split: str | None = None) -> list[str]:
+    """The encoded components of the assets directory of a dataset, a config or a split."""
+    components = [encode_component(part) for part in dataset.split("/")]
+    if config is None:
+        if split is not None:
+            raise AssetPathError("a split directory needs its config")
+        return components
+    components += [DATASET_SEPARATOR, encode_component(config)]
+    return components if split is None else [*components, encode_component(split)]
+
+
+def _plain_path(root: Path | str, components: list[str]) -> Path:
+    """`safe_join`, and no component may be a symbolic link (what is deleted is exactly what is named)."""
+    path = safe_join(root, components)
+    if str(path) != os.path.join(os.path.realpath(root), *components):
+        raise AssetPathError("the asset path goes through a symbolic link")
+    return path
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path)  # never follows the symbolic links it meets inside the tree
+
+
+def _remove_empty_parents(path: Path, root: Path) -> None:
+    while path != root and path.is_relative_to(root):
+        try:
+            path.rmdir()
+        except OSError:
+            return  # not empty (or already gone, or in use): stop there
+        path = path.parent
+
+
+def delete_asset_dirs(
+    storage_directory: Path | str, dataset: str, config: str | None = None, split: str | None = None
+) -> bool:
+    """Delete the assets directory of a dataset (all its configs), a config, or a split.
+
+    True if a directory was deleted. Emptied parent directories (the namespace of a namespaced dataset...)
+    are removed too. Raises AssetPathError, and deletes nothing, if the path would leave
+    `storage_directory` or go through a symbolic link.
+    """
+    path = _plain_path(storage_directory, directory_components(dataset, config, split))
+    if not os.path.lexists(path):
+        return False
+    _remove_tree(path)
+    _remove_empty_parents(path.parent, Path(os.path.realpath(storage_directory)))
+    return True
+
+
+def prune_asset_dirs(storage_directory: Path | str, dataset: str, keep: Iterable[tuple[str, str]]) -> list[str]:
+    """Delete the config and split directories of `dataset` that are not among the `keep` (config, split).
+
+    Returns the deleted directories, relative to the dataset's `--` directory. Same safety as
+    `delete_asset_dirs`.
+    """
+    kept: dict[str, set[str]] = {}
+    for config, split in keep:
+        kept.setdefault(encode_component(config), set()).add(encode_component(split))
+    base = _plain_path(storage_directory, [*directory_components(dataset), DATASET_SEPARATOR])
+    if not base.is_dir():
+        return []
+    deleted: list[str] = []
+    for config_dir in sorted(base.iterdir()):
+        if config_dir.name not in kept or config_dir.is_symlink() or not config_dir.is_dir():
+            _remove_tree(config_dir)
+            deleted.append(config_dir.name)
+            continue
+        for split_dir in sorted(config_dir.iterdir()):
+            if split_dir.name not in kept[config_dir.name]:
+                _remove_tree(split_dir)
+                deleted.append(f"{config_dir.name}/{split_dir.name}")
+    _remove_empty_parents(base, Path(os.path.realpath(storage_directory)))
+    return deleted
+
+
+# -- staging ---------------------------------------------------------------------------------------------
+
+
+def staging_directory(storage_directory: Path | str, name: str) -> Path:
+    """The staging directory `name` (e.g. a job id and attempt) under `storage_directory` (not created)."""
+    return _plain_path(storage_directory, [STAGING_DIRECTORY, encode_component(name)])
+
+
+def delete_staging_directory(storage_directory: Path | str, name: str) -> None:
+    """Delete the staging directory `name` and everything in it (nothing if it does not exist)."""
+    path = staging_directory(storage_directory, name)
+    if os.path.lexists(path):
+        _remove_tree(path)
+
+
+def delete_old_staging_directories(storage_directory: Path | str, older_than_seconds: float) -> list[str]:
+    """Delete the staging directories not modified for `older_than_seconds` (left by killed workers)."""
+    root = Path(os.path.realpath(storage_directory)) / STAGING_DIRECTORY
+    if root.is_symlink() or not root.is_dir():
+        return []
+    limit = time.time() - older_than_seconds
+    deleted: list[str] = []
+    for entry in root.iterdir():
+        try:
+            if entry.lstat().st_mtime < limit:
+                _remove_tree(entry)
+                deleted.append(entry.name)
+        except FileNotFoundError:
+            continue  # deleted by another worker meanwhile
+    return deleted
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two existing paths (Linux renameat2). False if the system cannot do it."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.ENOTSUP):
+        return False  # the file system or the kernel does not support the exchange
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def publish_split_dir(
+    storage_directory: Path | str, staging: Path | str, dataset: str, config: str, split: str
+) -> bool:
+    """Make the split's assets directory hold exactly what a job staged for it, or nothing if it staged nothing.
+
+    `staging` is a directory from `staging_directory` (same file system). An existing directory is swapped
+    with the staged one in one atomic exchange where the system supports it (otherwise two renames, with a
+    moment where the split has no directory), then the previous files are deleted. True if files were
+    published.
+    """
+    components = directory_components(dataset, config, split)
+    staged = _plain_path(staging, components)
+    if not staged.is_dir():
+        delete_asset_dirs(storage_directory, dataset, config, split)
+        return False
+    target = _plain_path(storage_directory, components)
+    for _ in range(3):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if not os.path.lexists(target):
+                os.rename(staged, target)
+                return True
+            if _exchange(staged, target):
+                _remove_tree(staged)  # now the previous files
+                return True
+            previous = target.with_name(f"{target.name}.{uuid.uuid4().hex}.old")
+            os.rename(target, previous)
+            os.rename(staged, target)
+            _remove_tree(previous)
+            return True
+        except FileNotFoundError:
+            continue  # a parent was removed by a concurrent deletion of empty directories: recreate it
+    raise OSError(errno.ENOENT, "could not publish the assets directory", str(target))

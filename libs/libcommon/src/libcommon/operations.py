@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
+from libcommon.assets import delete_asset_dirs
 from libcommon.dataset_names import is_valid_dataset_name
 from libcommon.processing_graph import DEFAULT_PROCESSING_GRAPH, ProcessingGraph
 from libcommon.storage import CacheStore, Job, JobQueue, Priority
@@ -19,10 +21,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeletedDataset:
-    """What `delete_dataset` removed: the number of cache entries and the cancelled jobs."""
+    """What `delete_dataset` removed: cache entries, cancelled jobs, and whether an assets directory."""
 
     deleted_entries: int
     cancelled_jobs: list[Job]
+    deleted_assets: bool = False
 
 
 def _check_name(dataset: str) -> None:
@@ -53,17 +56,28 @@ def update_dataset(
     return jobs
 
 
-def delete_dataset(dataset: str, cache: CacheStore, queue: JobQueue) -> DeletedDataset:
-    """The dataset was removed: cancel its pending jobs, then delete all its cache entries.
+def delete_dataset(
+    dataset: str, cache: CacheStore, queue: JobQueue, assets_directory: Path | None = None
+) -> DeletedDataset:
+    """The dataset was removed: cancel its pending jobs, delete all its cache entries and its asset files.
 
     Jobs go first, so that a job still waiting cannot recreate the entries after they are deleted (the
     original left jobs untouched and a queued job resurrected the dataset). A job already running is
-    cancelled too: its worker's result is fenced out since the job is no longer current.
+    cancelled too: its worker's result (and its asset files) are fenced out since the job is no longer
+    current. The asset files are deleted when `assets_directory` is given (the original never deleted
+    them); a path that would leave that directory raises AssetPathError before anything is deleted there.
     """
     _check_name(dataset)
     cancelled = queue.cancel(dataset=dataset)
     deleted = cache.delete_dataset(dataset)
+    deleted_assets = delete_asset_dirs(assets_directory, dataset) if assets_directory is not None else False
     logger.info(
-        "dataset deleted", extra={"dataset": dataset, "deleted_entries": deleted, "cancelled_jobs": len(cancelled)}
+        "dataset deleted",
+        extra={
+            "dataset": dataset,
+            "deleted_entries": deleted,
+            "cancelled_jobs": len(cancelled),
+            "deleted_assets": deleted_assets,
+        },
     )
-    return DeletedDataset(deleted_entries=deleted, cancelled_jobs=cancelled)
+    return DeletedDataset(deleted_entries=deleted, cancelled_jobs=cancelled, deleted_assets=deleted_assets)

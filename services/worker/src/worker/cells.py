@@ -1,50 +1,123 @@
-"""Turning raw row values into JSON cells: images and audio become asset files and their URLs.
+"""Turning raw row values into JSON cells, driven by the features; media become asset files and their URLs.
 
 Rows arrive as arrow `to_pylist()` values (media not decoded: `{"bytes", "path"}` structs), whatever the
-reader, and the features drive the conversion, recursively (an image inside a list is an asset too).
-Images are decoded with Pillow, audio with soundfile (no torch). Files are written atomically (temporary
-file + rename), so the API never serves a half-written asset.
+reader; decoded values (PIL images, audio arrays, numpy arrays) are accepted too. The conversion recurses
+through dicts and lists, so media nested in a cell become assets too (`worker.media`, `worker.audio`).
+
+| Feature | JSON cell |
+|---|---|
+| `Value` bool, ints, floats, strings | as is (NaN and infinities become null when serialised) |
+| `Value` timestamp[unit(, tz)] | ISO 8601 string, `Z` for UTC, nanoseconds kept: `"2024-01-02T03:04:05.000000001Z"` |
+| `Value` date32/date64, time32/time64 | `"2024-01-02"`, `"03:04:05.123456"` |
+| `Value` duration[unit] | seconds as a float |
+| `Value` decimal128/256 | string (`"1.10"`: no precision lost) |
+| `Value` binary, large_binary, binary_view | bytes, serialised as base64 by `libcommon.serialization.dumps` |
+| `Value` null | null |
+| `ClassLabel` | the integer index (-1 for "no label") |
+| `Json` | the parsed JSON value |
+| `Array2D`..`Array5D`, `Translation` | nested lists, dict of strings |
+| `TranslationVariableLanguages` | `{"language": [...], "translation": [...]}` |
+| dict, `List`, `LargeList`, `Sequence`, list | recursively converted (a `Sequence` of dict is a dict of lists) |
+| `Image` | URL of `image.jpg` / `image.png` |
+| `Audio` | `[{"src": mp3 URL, "type": "audio/mpeg"}, {"src": wav URL, "type": "audio/wav"}]` |
+| `Video`, `Pdf`, `Nifti`, `Mesh`, `BioSequence`, `BioStructure` | URL of the file, copied as it is |
+
+Any other feature type raises UnsupportedFeatureTypeError (checked on the whole features up front by
+`check_features`).
 """
 
 from __future__ import annotations
 
-import io
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+import datetime
+from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile
-from datasets import Audio, Features, Image, LargeList, List
-from PIL import Image as PILImage
+import orjson
+from datasets import (
+    Array2D,
+    Array3D,
+    Array4D,
+    Array5D,
+    Audio,
+    ClassLabel,
+    Features,
+    Image,
+    Json,
+    LargeList,
+    List,
+    Translation,
+    TranslationVariableLanguages,
+    Value,
+)
 
-from libcommon.assets import asset_path, asset_url
-from libcommon.config import AssetsConfig
+from worker.audio import save_audio
+from worker.errors import UnsupportedFeatureTypeError
+from worker.media import FILE_KINDS, CellPath, MediaOpener, RowContext, save_file, save_image
 
-#: Reads the bytes of a media value that has only a path; None if the path may not be read.
-MediaOpener = Callable[[str], bytes | None]
-#: Position of a value inside a cell: dict keys and list indexes.
-CellPath = tuple[str | int, ...]
+__all__ = [
+    "CellPath",
+    "MediaOpener",
+    "RowContext",
+    "check_features",
+    "convert_cell",
+    "convert_row",
+    "to_json_value",
+]
+
+_LEAF_TYPES: tuple[type, ...] = (
+    Value,
+    ClassLabel,
+    Json,
+    Array2D,
+    Array3D,
+    Array4D,
+    Array5D,
+    Translation,
+    TranslationVariableLanguages,
+    Image,
+    Audio,
+    *FILE_KINDS,
+)
 
 
-@dataclass(frozen=True)
-class RowContext:
-    """Where a row's assets go: the assets config and the key of the row."""
-
-    assets: AssetsConfig
-    dataset: str
-    config: str
-    split: str
-    row_idx: int
-    open_media: MediaOpener
+def _feature_type_name(feature: Any) -> str:
+    return str(getattr(feature, "_type", type(feature).__name__))
 
 
-def convert_row(row: dict[str, Any], features: Features, context: RowContext) -> dict[str, Any]:
+def _unsupported(feature: Any, column: str) -> UnsupportedFeatureTypeError:
+    return UnsupportedFeatureTypeError(
+        f"The column {column!r} has a feature type that this server cannot show: {_feature_type_name(feature)}."
+    )
+
+
+def _item_feature(feature: Any) -> Any:
+    """The feature of the items of a list feature, or None if `feature` is not a list feature."""
+    if isinstance(feature, List | LargeList):
+        return feature.feature
+    if isinstance(feature, list | tuple) and len(feature) == 1:
+        return feature[0]
+    return None
+
+
+def check_features(features: Features) -> None:
+    """Raise UnsupportedFeatureTypeError if a column has (or nests) a feature type that cannot be converted."""
+
+    def check(feature: Any, column: str) -> None:
+        if isinstance(feature, dict):
+            for sub_feature in feature.values():
+                check(sub_feature, column)
+        elif (item := _item_feature(feature)) is not None:
+            check(item, column)
+        elif not isinstance(feature, _LEAF_TYPES):
+            raise _unsupported(feature, column)
+
+    for name, feature in features.items():
+        check(feature, name)
+
+
+def convert_row(row: Mapping[str, Any], features: Features, context: RowContext) -> dict[str, Any]:
     """The JSON row: one cell per feature, in feature order (a missing value is null)."""
     return {
         name: convert_cell(row.get(name), feature, context, column=name, path=()) for name, feature in features.items()
@@ -52,119 +125,92 @@ def convert_row(row: dict[str, Any], features: Features, context: RowContext) ->
 
 
 def convert_cell(value: Any, feature: Any, context: RowContext, column: str, path: CellPath) -> Any:
-    """Convert one value according to its feature type (see the module docstring)."""
+    """Convert the value at `path` inside the cell of `column`, according to its feature (see the table)."""
     if value is None:
         return None
     if isinstance(feature, Image):
-        return save_image(value, context, column, path)
+        return save_image(value, feature, context, column, path)
     if isinstance(feature, Audio):
         return save_audio(value, context, column, path)
-    if isinstance(feature, dict) and isinstance(value, dict):
+    if type(feature) in FILE_KINDS:
+        return save_file(value, FILE_KINDS[type(feature)], context, column, path)
+    if isinstance(feature, dict):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a dict for a dict feature, got {type(value).__name__}")
         return {
             key: convert_cell(value.get(key), sub_feature, context, column, (*path, key))
             for key, sub_feature in feature.items()
         }
-    if isinstance(feature, List | LargeList | list) and isinstance(value, list):
-        item_feature = feature[0] if isinstance(feature, list) else feature.feature
-        return [convert_cell(item, item_feature, context, column, (*path, i)) for i, item in enumerate(value)]
+    item_feature = _item_feature(feature)
+    if item_feature is not None:
+        return _convert_list(value, item_feature, context, column, path)
+    if isinstance(feature, Json):
+        return _json_value(value)
+    if isinstance(feature, ClassLabel):
+        return feature.str2int(value) if isinstance(value, str) else to_json_value(value)
+    if isinstance(feature, TranslationVariableLanguages):
+        if isinstance(value, Mapping) and set(value) != {"language", "translation"}:
+            value = feature.encode_example(dict(value))  # the input form: {language: text(s)}
+        return to_json_value(value)
+    if isinstance(feature, _LEAF_TYPES):
+        return to_json_value(value)
+    raise _unsupported(feature, column)
+
+
+def _convert_list(value: Any, item_feature: Any, context: RowContext, column: str, path: CellPath) -> Any:
+    if isinstance(value, np.ndarray):
+        value = list(value)
+    if isinstance(value, Mapping) and isinstance(item_feature, dict):
+        # A list of dicts given column-wise (the legacy `Sequence` form): a dict of lists.
+        return {
+            key: [
+                convert_cell(item, sub_feature, context, column, (*path, key, index))
+                for index, item in enumerate(value.get(key) or [])
+            ]
+            for key, sub_feature in item_feature.items()
+        }
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list for a list feature, got {type(value).__name__}")
+    return [convert_cell(item, item_feature, context, column, (*path, index)) for index, item in enumerate(value)]
+
+
+def _json_value(value: Any) -> Any:
+    """A `Json` value: arrow stores it as JSON text, decoded objects are plain values already."""
+    if isinstance(value, str | bytes):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value  # not valid JSON (or numbers beyond 64 bits): the text itself
     return to_json_value(value)
 
 
+def _iso_datetime(value: datetime.datetime) -> str:
+    # isoformat keeps the nanoseconds of a pandas.Timestamp (what arrow gives for timestamp[ns]).
+    text = value.isoformat()
+    offset = value.utcoffset()
+    if offset is not None and offset == datetime.timedelta(0):
+        text = text.removesuffix("+00:00") + "Z"
+    return text
+
+
 def to_json_value(value: Any) -> Any:
-    """Make a plain value serialisable by libcommon.serialization (which handles bytes, dates, numpy)."""
-    if isinstance(value, dict):
+    """A plain value made serialisable by libcommon.serialization (see the table of the module docstring)."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, datetime.datetime):
+        return _iso_datetime(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [to_json_value(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return value
-
-
-def _file_stem(kind: str, path: CellPath) -> str:
-    return kind + "".join(f"-{part}" for part in path)
-
-
-def media_bytes(value: Any, context: RowContext) -> bytes:
-    """The encoded bytes of a raw media value (`{"bytes", "path"}`, or a bare path string)."""
-    if isinstance(value, dict) and value.get("bytes") is not None:
-        return bytes(value["bytes"])
-    path = value.get("path") if isinstance(value, dict) else value if isinstance(value, str) else None
-    if not path:
-        raise ValueError(f"the media value has neither bytes nor path: {type(value).__name__}")
-    data = context.open_media(path)
-    if data is None:
-        raise ValueError(f"the media file {path!r} is not a file of this dataset")
-    return data
-
-
-@contextmanager
-def _atomic_target(target: Path) -> Iterator[Path]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _asset(context: RowContext, column: str, filename: str) -> tuple[Path, str]:
-    key = (context.dataset, context.config, context.split, context.row_idx, column, filename)
-    return asset_path(context.assets.storage_directory, *key), asset_url(context.assets.base_url, *key)
-
-
-def save_image(value: Any, context: RowContext, column: str, path: CellPath) -> str:
-    """Write the image as `image.jpg` (or `image.png` when JPEG cannot hold its mode); return its URL."""
-    if isinstance(value, PILImage.Image):
-        image = value
-    else:
-        image = PILImage.open(io.BytesIO(media_bytes(value, context)))
-        image.load()
-    stem = _file_stem("image", path)
-    attempts: list[tuple[str, str, Callable[[], PILImage.Image]]] = [
-        ("jpg", "JPEG", lambda: image),
-        ("png", "PNG", lambda: image),
-        ("jpg", "JPEG", lambda: image.convert("RGB")),
-    ]
-    last_error: Exception | None = None
-    for extension, image_format, prepare in attempts:
-        file_path, url = _asset(context, column, f"{stem}.{extension}")
-        try:
-            with _atomic_target(file_path) as temporary:
-                prepare().save(temporary, format=image_format)
-        except (OSError, ValueError, KeyError) as err:
-            last_error = err
-            continue
-        return url
-    raise ValueError(f"cannot save the image (mode {image.mode})") from last_error
-
-
-def _read_audio(value: Any, context: RowContext) -> tuple[np.ndarray[Any, Any], int]:
-    if isinstance(value, dict) and value.get("array") is not None and value.get("sampling_rate"):
-        return np.asarray(value["array"], dtype=np.float32), int(value["sampling_rate"])
-    data, sampling_rate = soundfile.read(io.BytesIO(media_bytes(value, context)), dtype="float32")
-    return data, int(sampling_rate)
-
-
-def save_audio(value: Any, context: RowContext, column: str, path: CellPath) -> list[dict[str, str]]:
-    """Write `audio.wav` and `audio.mp3`; return their sources, MP3 first.
-
-    The MP3 source is left out when the signal cannot be encoded as MP3 (sampling rate outside 8-48 kHz,
-    more than two channels): the WAV file always exists.
-    """
-    array, sampling_rate = _read_audio(value, context)
-    stem = _file_stem("audio", path)
-    wav_path, wav_url = _asset(context, column, f"{stem}.wav")
-    with _atomic_target(wav_path) as temporary:
-        soundfile.write(temporary, array, sampling_rate, format="WAV", subtype="PCM_16")
-    sources = [{"src": wav_url, "type": "audio/wav"}]
-    mp3_path, mp3_url = _asset(context, column, f"{stem}.mp3")
-    try:
-        with _atomic_target(mp3_path) as temporary:
-            soundfile.write(temporary, array, sampling_rate, format="MP3")
-    except (soundfile.LibsndfileError, RuntimeError, ValueError):
-        return sources
-    return [{"src": mp3_url, "type": "audio/mpeg"}, *sources]
+    if isinstance(value, np.ndarray | np.generic):
+        return to_json_value(value.tolist())
+    raise TypeError(f"cannot convert a value of type {type(value).__name__} to JSON")

@@ -19,11 +19,15 @@ WORKER_MAX_MISSING_HEARTBEATS: Final = 3
 WORKER_MAX_JOB_DURATION_SECONDS: Final = 1200.0
 WORKER_MAX_JOB_MEMORY_BYTES: Final = 8 * 1024**3
 WORKER_MAX_ATTEMPTS: Final = 3
+WORKER_MAX_LOAD_PCT: Final = 70.0
+WORKER_MAX_MEMORY_PCT: Final = 80.0
 
 FIRST_ROWS_MAX_NUMBER: Final = 100
 FIRST_ROWS_MIN_NUMBER: Final = 10
 FIRST_ROWS_MAX_BYTES: Final = 1_000_000
 FIRST_ROWS_MIN_CELL_BYTES: Final = 100
+#: Below MongoDB's 16 MiB document limit, with room for the entry's other fields.
+FIRST_ROWS_MAX_RESPONSE_BYTES: Final = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,33 @@ class WorkerConfig:
     max_job_duration_seconds: float = WORKER_MAX_JOB_DURATION_SECONDS
     #: Resident memory limit of the process running a job; 0 means no limit.
     max_job_memory_bytes: int = WORKER_MAX_JOB_MEMORY_BYTES
+    #: Runs of a job, the first one included (the legacy MAX_JOB_RETRIES counts the runs after the first).
     max_attempts: int = WORKER_MAX_ATTEMPTS
+    #: No job is claimed while max(load1, load5) / CPUs is at or above this percentage; 0 disables the check.
+    max_load_pct: float = WORKER_MAX_LOAD_PCT
+    #: No job is claimed while the used memory is at or above this percentage; 0 disables the check.
+    max_memory_pct: float = WORKER_MAX_MEMORY_PCT
 
     @property
     def zombie_after_seconds(self) -> float:
         """Age of the last heartbeat after which a started job is considered dead."""
         return self.heartbeat_interval_seconds * self.max_missing_heartbeats
 
+    @staticmethod
+    def _max_attempts_from_env() -> int:
+        attempts: int | None = read("WORKER_MAX_ATTEMPTS", None, "int", validate=at_least(1))
+        if attempts is not None:
+            return attempts
+        retries: int = read("MAX_JOB_RETRIES", WORKER_MAX_ATTEMPTS - 1, "int", validate=at_least(0))
+        return retries + 1
+
     @classmethod
     def from_env(cls, graph: ProcessingGraph = DEFAULT_PROCESSING_GRAPH) -> WorkerConfig:
-        """Read the WORKER_* variables (and the MAX_JOB_RETRIES alias); job types must be steps of `graph`."""
+        """Read the WORKER_* variables (and their legacy aliases); job types must be steps of `graph`.
+
+        WORKER_MAX_ATTEMPTS counts runs; the legacy MAX_JOB_RETRIES counts retries, so it gives
+        `MAX_JOB_RETRIES + 1` attempts (as in the original: 3 retries = up to 4 runs). The scoped name wins.
+        """
         listed: list[str] = read("WORKER_JOB_TYPES", [], "list")
         job_types = tuple(name.strip() for name in listed if name.strip())
         unknown = [t for t in job_types if t not in graph]
@@ -71,8 +92,12 @@ class WorkerConfig:
             max_job_memory_bytes=read(
                 "WORKER_MAX_JOB_MEMORY_BYTES", WORKER_MAX_JOB_MEMORY_BYTES, "int", validate=at_least(0)
             ),
-            max_attempts=read(
-                ("WORKER_MAX_ATTEMPTS", "MAX_JOB_RETRIES"), WORKER_MAX_ATTEMPTS, "int", validate=at_least(1)
+            max_attempts=cls._max_attempts_from_env(),
+            max_load_pct=read(
+                ("WORKER_MAX_LOAD_PCT", "MAX_LOAD_PCT"), WORKER_MAX_LOAD_PCT, "float", validate=at_least(0)
+            ),
+            max_memory_pct=read(
+                ("WORKER_MAX_MEMORY_PCT", "MAX_MEMORY_PCT"), WORKER_MAX_MEMORY_PCT, "float", validate=at_least(0)
             ),
         )
 
@@ -85,6 +110,8 @@ class FirstRowsConfig:
     min_number: int = FIRST_ROWS_MIN_NUMBER
     max_bytes: int = FIRST_ROWS_MAX_BYTES
     min_cell_bytes: int = FIRST_ROWS_MIN_CELL_BYTES
+    #: Hard cap on the serialised response, features included (see `worker.truncation.fit_response`).
+    max_response_bytes: int = FIRST_ROWS_MAX_RESPONSE_BYTES
 
     @classmethod
     def from_env(cls) -> FirstRowsConfig:
@@ -101,6 +128,9 @@ class FirstRowsConfig:
             ),
             min_cell_bytes=read(
                 ("FIRST_ROWS_MIN_CELL_BYTES", "MIN_CELL_BYTES"), FIRST_ROWS_MIN_CELL_BYTES, "int", validate=at_least(0)
+            ),
+            max_response_bytes=read(
+                "FIRST_ROWS_MAX_RESPONSE_BYTES", FIRST_ROWS_MAX_RESPONSE_BYTES, "int", validate=at_least(1)
             ),
         )
         if config.min_number > config.max_number:

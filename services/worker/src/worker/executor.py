@@ -18,7 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Final
 
 from libcommon.errors import DatasetsServerError, UnexpectedError
@@ -27,7 +29,7 @@ from libcommon.serialization import dumps
 from worker.config import AppConfig
 from worker.dtos import JobAbandoned, JobInfo, JobOutcome
 from worker.environment import check_hub_environment, configure_hub_environment
-from worker.errors import JobCrashedError, JobMemoryExceededError, JobTimeoutError
+from worker.errors import JobCrashedError, JobMemoryExceededError, JobTimeoutError, public_message
 from worker.job_runners import BUILTIN_RUNNER_MODULES, get_runner
 
 logger = logging.getLogger(__name__)
@@ -50,12 +52,15 @@ _PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
 
 
 def outcome_from_error(error: BaseException) -> JobOutcome:
-    """The outcome of a failed job: an error with a code is kept, anything else becomes UnexpectedError."""
+    """The outcome of a failed job: an error with a code is kept, anything else becomes UnexpectedError.
+
+    The body holds the public message only; the cause (type, message, traceback) is in `details`.
+    """
     if not isinstance(error, DatasetsServerError):
         error = UnexpectedError(cause=error)
     return JobOutcome(
         http_status=int(error.status),
-        content=dumps(error.as_content()),
+        content=dumps({**error.as_content(), "error": public_message(error)}),
         error_code=error.code,
         details=dumps(error.as_details()),
         retryable=type(error).retryable,
@@ -94,12 +99,20 @@ def _child_main(connection: Connection, job: JobInfo, config: AppConfig, runner_
 
     tqdm.tqdm.set_lock(threading.RLock())
     outcome = run_job_here(job, config, runner_modules)
-    connection.send(outcome)
-    connection.close()
+    try:
+        connection.send(outcome)
+        connection.close()
+        exit_code = 0
+    except OSError:
+        exit_code = 1  # the supervisor is gone (killed): nobody waits for this outcome
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter finalisation: Arrow and fsspec threads can abort or hang it after partial reads.
-    os._exit(0)
+    os._exit(exit_code)
+
+
+def _warm_up() -> None:
+    """Target of the process that `Executor.start` forks to wait for the forkserver."""
 
 
 def resident_memory_bytes(pid: int) -> int:
@@ -123,13 +136,27 @@ class Executor:
         self._context.set_forkserver_preload([*PRELOAD_MODULES, *self.runner_modules])
 
     def start(self) -> None:
-        """Start the forkserver now (it imports the libraries), instead of on the first job."""
+        """Start the forkserver and wait until it has imported the libraries, instead of on the first job.
+
+        A job claimed before that would spend the import time (seconds) without heartbeats or a time limit.
+        """
         multiprocessing.forkserver.ensure_running()
+        warm_up = self._context.Process(target=_warm_up, name="warm-up")
+        warm_up.start()  # returns once the forkserver, done with its imports, has forked the process
+        warm_up.join()
+        warm_up.close()
 
     def run(
-        self, job: JobInfo, keep_alive: Callable[[], bool], should_stop: Callable[[], bool]
+        self,
+        job: JobInfo,
+        keep_alive: Callable[[], bool],
+        should_stop: Callable[[], bool],
+        assets_directory: Path | None = None,
     ) -> JobOutcome | JobAbandoned:
         """Run `job` in a child process and wait for its outcome.
+
+        The job writes its asset files under `assets_directory` when given (a staging directory), else
+        under the configured one.
 
         `keep_alive` is called about every POLL_INTERVAL_SECONDS; when it returns False the job was taken
         away: the child is killed and JobAbandoned("lost") returned. When `should_stop` returns True the
@@ -138,9 +165,12 @@ class Executor:
         JobCrashedError.
         """
         limits = self.config.worker
+        config = self.config
+        if assets_directory is not None:
+            config = replace(config, assets=replace(config.assets, storage_directory=assets_directory))
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=_child_main, args=(sender, job, self.config, self.runner_modules), name=f"job-{job.job_id}"
+            target=_child_main, args=(sender, job, config, self.runner_modules), name=f"job-{job.job_id}"
         )
         process.start()
         sender.close()  # only the child holds the sending end now, so its death closes the pipe

@@ -15,12 +15,13 @@ import httpx2  # the HTTP client of huggingface_hub: its transport errors mean t
 import huggingface_hub
 from huggingface_hub import HfFileSystem
 from huggingface_hub.errors import (
+    DisabledRepoError,
     GatedRepoError,
     HfHubHTTPError,
     HFValidationError,
     RepositoryNotFoundError,
-    RevisionNotFoundError,
 )
+from huggingface_hub.errors import RevisionNotFoundError as HubRevisionNotFoundError
 
 from libcommon.config import CommonConfig
 from libcommon.errors import DatasetsServerError
@@ -30,6 +31,7 @@ from worker.errors import (
     EmptyDatasetError,
     GatedDatasetError,
     HubUnavailableError,
+    RevisionNotFoundError,
     UnexpectedError,
 )
 
@@ -47,7 +49,8 @@ def token_of(common: CommonConfig) -> str | bool:
 def get_dataset_revision(dataset: str, common: CommonConfig) -> str:
     """The commit sha of the dataset's main branch (every later call of the job reads this revision).
 
-    Raises DatasetNotFoundError (missing or private), HubUnavailableError (5xx, 429, network).
+    Raises DatasetNotFoundError (missing or private), GatedDatasetError, HubUnavailableError (5xx, 429,
+    network), UnexpectedError.
     """
     api = huggingface_hub.HfApi(endpoint=common.hf_endpoint, token=token_of(common))
     try:
@@ -107,7 +110,10 @@ def is_transient(err: BaseException) -> bool:
 def classify_hub_error(err: BaseException, default: type[DatasetsServerError]) -> DatasetsServerError:
     """Map an exception raised by huggingface_hub / datasets to an error with a code (with `err` as cause).
 
-    Returns `default(cause=err)` when nothing more specific matches.
+    In this order: loading script (501), gated without access (403), revision not found (404, retried:
+    the branch moved during the job), missing, private or disabled dataset (404), Hub 5xx / 429 /
+    network failure (502, retried), no data files (400); `default(cause=err)` when nothing matches.
+    The whole exception chain is looked at, since `datasets` wraps the Hub's errors.
     """
     if isinstance(err, DatasetsServerError):
         return err
@@ -118,11 +124,13 @@ def classify_hub_error(err: BaseException, default: type[DatasetsServerError]) -
         isinstance(exc, datasets.exceptions.DatasetNotFoundError) and "gated" in str(exc) for exc in chain
     ):
         return GatedDatasetError(cause=err)
+    if any(isinstance(exc, HubRevisionNotFoundError) for exc in chain):
+        return RevisionNotFoundError(cause=err)
     if any(
         isinstance(
             exc,
             RepositoryNotFoundError
-            | RevisionNotFoundError
+            | DisabledRepoError
             | HFValidationError  # not a valid repo id: it cannot exist
             | datasets.exceptions.DatasetNotFoundError,
         )

@@ -2,7 +2,14 @@
 
 Nothing a job does can end the loop: crashes, timeouts and memory overruns come back as outcomes, and an
 error of the stores is logged and followed by a pause. Writes are fenced by (job_id, attempt): a job taken
-away from this worker (heartbeat refused) never writes its result.
+away from this worker (heartbeat refused) never writes its result. No job is claimed while the machine is
+too busy (`worker.resources`).
+
+Asset files: a job writes them under its own staging directory; when its result is accepted, the split's
+directory is swapped with the staged one (`libcommon.assets.publish_split_dir`), so the API never serves a
+half-written split and a rerun leaves exactly the current files. Directories of splits and configs that
+the parent step no longer lists, of splits whose entry became an error, and of datasets that no longer
+exist are deleted.
 """
 
 from __future__ import annotations
@@ -15,20 +22,38 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 from types import FrameType
+from typing import Final
 
+from libcommon.assets import (
+    delete_asset_dirs,
+    delete_old_staging_directories,
+    delete_staging_directory,
+    prune_asset_dirs,
+    publish_split_dir,
+    staging_directory,
+)
 from libcommon.clock import utc_now
-from libcommon.processing_graph import DEFAULT_PROCESSING_GRAPH, ProcessingGraph, ProcessingStep
+from libcommon.processing_graph import DEFAULT_PROCESSING_GRAPH, FIRST_ROWS, ProcessingGraph, ProcessingStep
 from libcommon.serialization import dumps
 from libcommon.storage import CacheStore, Job, JobQueue, JobStatus
 from worker.config import AppConfig
 from worker.dtos import JobAbandoned, JobInfo, JobOutcome, Key
-from worker.errors import DatasetNotFoundError, JobCrashedError
+from worker.errors import DatasetNotFoundError, JobCrashedError, details_summary
 from worker.executor import Executor
+from worker.resources import ResourceGate
 
 logger = logging.getLogger(__name__)
+
+#: Steps whose jobs write asset files, one directory per split (`<dataset>/--/<config>/<split>`).
+ASSET_STEPS: Final = (FIRST_ROWS,)
+#: The pause between polls is `sleep_seconds` times a random factor in this range, so that workers
+#: started together do not poll the queue in step.
+SLEEP_JITTER: Final = (0.75, 1.25)
 
 
 def new_worker_id() -> str:
@@ -58,6 +83,8 @@ class Loop:
         graph: ProcessingGraph = DEFAULT_PROCESSING_GRAPH,
         executor: Executor | None = None,
         worker_id: str | None = None,
+        resources: ResourceGate | None = None,
+        asset_steps: Collection[str] = ASSET_STEPS,
     ) -> None:
         self.config = config
         self.cache = cache
@@ -65,6 +92,9 @@ class Loop:
         self.graph = graph
         self.executor = executor or Executor(config)
         self.worker_id = worker_id or new_worker_id()
+        self.resources = resources or ResourceGate(config.worker.max_load_pct, config.worker.max_memory_pct)
+        self.asset_steps = frozenset(asset_steps)
+        self.assets_directory = config.assets.storage_directory
         self.job_types = list(config.worker.job_types or graph.names)
         unknown = [job_type for job_type in self.job_types if job_type not in graph]
         if unknown:
@@ -83,16 +113,23 @@ class Loop:
         """Process jobs until SIGTERM/SIGINT (or `stop()`); the current job is finished or released first."""
         self._install_signal_handlers()
         logger.info("worker started", extra={"worker_id": self.worker_id, "job_types": ",".join(self.job_types)})
+        # Left by workers killed in the middle of a job; a job never lives longer than its duration limit.
+        older_than = 2 * self.config.worker.max_job_duration_seconds
+        self._clean_assets(lambda: delete_old_staging_directories(self.assets_directory, older_than))
         self.executor.start()
         while not self._stop.is_set():
             try:
                 self.requeue_zombies_if_due()
-                if self.process_next_job() and not self._pause:
+                if self.resources.allows_claim() and self.process_next_job() and not self._pause:
                     continue
             except Exception:
                 logger.exception("worker loop error, pausing")
-            self._stop.wait(self.config.worker.sleep_seconds * random.uniform(0.75, 1.25))
+            self._stop.wait(self.sleep_duration())
         logger.info("worker stopped", extra={"worker_id": self.worker_id, "signal": self._stopped_by})
+
+    def sleep_duration(self) -> float:
+        """The next pause: `sleep_seconds` × a random factor in SLEEP_JITTER."""
+        return self.config.worker.sleep_seconds * random.uniform(*SLEEP_JITTER)
 
     def stop(self) -> None:
         """Ask the loop to stop: it releases or finishes the current job, then returns from `run`."""
@@ -119,10 +156,18 @@ class Loop:
             return False
         started = time.monotonic()
         self._next_heartbeat = started + self.config.worker.heartbeat_interval_seconds
-        result = self.executor.run(
-            JobInfo.from_job(job), keep_alive=lambda: self._keep_alive(job), should_stop=self._stop.is_set
-        )
-        status, outcome = self._conclude(job, result)
+        staging_name = f"{job.job_id}-{job.attempt}"
+        staging = staging_directory(self.assets_directory, staging_name)
+        try:
+            result = self.executor.run(
+                JobInfo.from_job(job),
+                keep_alive=lambda: self._keep_alive(job),
+                should_stop=self._stop.is_set,
+                assets_directory=staging,
+            )
+            status, outcome = self.conclude(job, result, staging)
+        finally:
+            self._clean_assets(lambda: delete_staging_directory(self.assets_directory, staging_name))
         self._pause = status == "released"
         logger.info(
             "job finished",
@@ -136,6 +181,7 @@ class Loop:
                 "status": status,
                 "http_status": outcome.http_status if outcome else None,
                 "error_code": outcome.error_code if outcome else None,
+                "cause": details_summary(outcome.details) if outcome else None,
                 "duration": round(time.monotonic() - started, 3),
             },
         )
@@ -158,7 +204,16 @@ class Loop:
             logger.warning("zombie check failed", exc_info=True)
         return alive
 
-    def _conclude(self, job: Job, result: JobOutcome | JobAbandoned) -> tuple[str, JobOutcome | None]:
+    def conclude(
+        self, job: Job, result: JobOutcome | JobAbandoned, staging: Path | None = None
+    ) -> tuple[str, JobOutcome | None]:
+        """Write what `result` means for `job` (fenced by its attempt) and say what happened.
+
+        Returns the status (`success`, `error`, `released` or `lost`) and the outcome. Released: given
+        back for a retry (retryable error before the last attempt, or shutdown). Lost: the job is no longer
+        this worker's (re-queued as a zombie, cancelled): nothing is written. The asset files the job wrote
+        under `staging` are published on success.
+        """
         if isinstance(result, JobAbandoned):
             if result.reason == "stopped":
                 self.queue.release(job.job_id, job.attempt)
@@ -171,6 +226,8 @@ class Loop:
             return "lost", result
         step = self.graph.get(job.type)
         if result.is_success:
+            if self._owns_split_assets(step) and staging is not None:
+                publish_split_dir(self.assets_directory, staging, job.dataset, str(job.config), str(job.split))
             self._store(step, job, result)
             self._update_children(step, job, result.children)
             finished = self.queue.finish(job.job_id, job.attempt, JobStatus.SUCCESS)
@@ -180,10 +237,28 @@ class Loop:
         elif result.error_code == DatasetNotFoundError.code:
             # The dataset does not exist (or is private now): stop serving what was computed before.
             self.cache.delete_dataset(job.dataset)
+            self._clean_assets(lambda: delete_asset_dirs(self.assets_directory, job.dataset))
         else:
             self.cache.delete(step.cache_kind, job.dataset, job.config, job.split)
+        self._forget_split_assets(step, job.dataset, job.config, job.split)
         finished = self.queue.finish(job.job_id, job.attempt, JobStatus.ERROR)
         return ("error" if finished else "lost"), result
+
+    def _owns_split_assets(self, step: ProcessingStep) -> bool:
+        return step.name in self.asset_steps and step.input_type == "split"
+
+    def _forget_split_assets(self, step: ProcessingStep, dataset: str, config: str | None, split: str | None) -> None:
+        """The split's entry is an error now (or gone): its asset files are not referenced any more."""
+        if self._owns_split_assets(step) and config is not None and split is not None:
+            self._clean_assets(lambda: delete_asset_dirs(self.assets_directory, dataset, config, split))
+
+    @staticmethod
+    def _clean_assets(deletion: Callable[[], object]) -> None:
+        # Leftover files must not fail a job whose result is already decided: log and go on.
+        try:
+            deletion()
+        except Exception:
+            logger.warning("could not delete asset files", exc_info=True)
 
     def _store(self, step: ProcessingStep, job: Job, outcome: JobOutcome) -> None:
         self.cache.upsert(
@@ -206,6 +281,9 @@ class Loop:
                 self.queue.add(child.job_type, job.dataset, config, split, priority=job.priority)
             for obsolete in set(self.cache.list_keys(child.cache_kind, job.dataset)) - set(wanted):
                 self.cache.delete(child.cache_kind, job.dataset, *obsolete)
+            if self._owns_split_assets(child):
+                kept = [(config, split) for config, split in wanted if config is not None and split is not None]
+                self._clean_assets(partial(prune_asset_dirs, self.assets_directory, job.dataset, kept))
 
     # -- zombies -----------------------------------------------------------------------------------------
 
@@ -235,3 +313,4 @@ class Loop:
                     details=dumps(error.as_details()),
                     job_runner_version=step.job_runner_version,
                 )
+                self._forget_split_assets(step, zombie.dataset, zombie.config, zombie.split)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from worker_test_helpers import ASSETS_BASE_URL, content_of, run_job, without_to
 
 from libcommon.serialization import dumps
 from worker.config import AppConfig, FirstRowsConfig
+from worker.truncation import size_in_bytes
 
 WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
 INT64 = {"dtype": "int64", "_type": "Value"}
@@ -75,18 +77,37 @@ def test_max_number_and_byte_budget(app_config: AppConfig) -> None:
     limited = replace(app_config, first_rows=FirstRowsConfig(max_number=5, min_number=2, max_bytes=1_000_000))
     assert first_rows(limited, "samples/parquet")["rows"] == row_items([tabular_row(i) for i in range(5)])
 
-    budget = 1_000
-    tight = replace(app_config, first_rows=FirstRowsConfig(max_number=100, min_number=2, max_bytes=budget))
-    body = first_rows(tight, "samples/parquet")
-    kept = len(body["rows"])
-    assert body["rows"] == row_items([tabular_row(i) for i in range(kept)])
-    assert len(dumps(body)) <= budget
-    one_more = {**body, "rows": row_items([tabular_row(i) for i in range(kept + 1)])}
-    assert len(dumps(one_more)) > budget
-    assert kept == 8
+    # Row item sizes (serialised length + 33) of rows 0..8 sum to 1008: row 8 fits only under a 1009 budget.
+    assert sum(size_in_bytes(item) for item in row_items([tabular_row(i) for i in range(9)])) == 1008
+    for budget, kept in [(1007, 8), (1008, 8), (1009, 9)]:
+        tight = replace(app_config, first_rows=FirstRowsConfig(max_number=100, min_number=2, max_bytes=budget))
+        assert first_rows(tight, "samples/parquet")["rows"] == row_items([tabular_row(i) for i in range(kept)])
 
+
+def test_min_rows_over_budget_are_truncated(app_config: AppConfig) -> None:
     tiny = replace(app_config, first_rows=FirstRowsConfig(max_number=100, min_number=3, max_bytes=10))
     assert first_rows(tiny, "samples/parquet")["rows"] == row_items([tabular_row(i) for i in range(3)])
+
+    cut = replace(app_config, first_rows=FirstRowsConfig(max_number=100, min_number=3, max_bytes=10, min_cell_bytes=8))
+    assert first_rows(cut, "samples/parquet")["rows"] == [
+        {
+            "row_idx": i,
+            "row": {"id": str(i), "value": str(i * 1.5 + 0.25), "text": f'"{WORDS[i]} {i}"'[:8]},
+            "truncated_cells": ["id", "value", "text"],
+        }
+        for i in range(3)
+    ]
+
+
+def test_response_size_cap(app_config: AppConfig) -> None:
+    capped = replace(app_config, first_rows=FirstRowsConfig(max_response_bytes=3000))
+    body = first_rows(capped, "samples/parquet")
+    kept = len(body["rows"])
+    assert 10 < kept < 100
+    assert body["rows"] == row_items([tabular_row(i) for i in range(kept)])
+    assert (
+        len(dumps(body)) <= 3000 < len(dumps({**body, "rows": row_items([tabular_row(i) for i in range(kept + 1)])}))
+    )
 
 
 def test_images_are_saved_as_assets(app_config: AppConfig) -> None:
@@ -99,6 +120,26 @@ def test_images_are_saved_as_assets(app_config: AppConfig) -> None:
     for url in urls:
         with Image.open(asset_file(app_config, url)) as image:
             assert (image.format, image.size, image.mode) == ("JPEG", (32, 32), "RGB")
+
+
+def asset_digests(config: AppConfig) -> dict[str, str]:
+    """SHA-256 of every file under the assets directory, by relative path."""
+    root = config.assets.storage_directory
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".staging" not in path.parts
+    }
+
+
+@pytest.mark.parametrize("dataset", ["samples/images", "samples/audio-parquet"])
+def test_rerun_gives_identical_content_and_assets(app_config: AppConfig, dataset: str) -> None:
+    first = run_job(app_config, "/first-rows", dataset, "default", "train")
+    first_digests = asset_digests(app_config)
+    second = run_job(app_config, "/first-rows", dataset, "default", "train")
+    assert second.content == first.content
+    assert asset_digests(app_config) == first_digests
+    assert len(first_digests) == {"samples/images": 6, "samples/audio-parquet": 8}[dataset]
 
 
 @pytest.mark.parametrize(

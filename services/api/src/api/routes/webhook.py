@@ -95,7 +95,7 @@ def create_webhook_endpoint(context: ApiContext) -> Endpoint:
     def apply(actions: list[tuple[Action, str]]) -> None:
         for action, dataset in actions:
             if action == "remove":
-                delete_dataset(dataset, context.cache, context.queue)
+                delete_dataset(dataset, context.cache, context.queue, context.config.assets.storage_directory)
             else:
                 update_dataset(dataset, context.cache, context.queue, context.graph)
 

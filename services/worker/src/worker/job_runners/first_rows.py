@@ -2,23 +2,26 @@
 
 Steps, all pinned to the commit sha read first: check the config (builder) and the split (info), read the
 first FIRST_ROWS_MAX_NUMBER raw rows (`worker.readers`), convert them one by one into JSON cells and asset
-files (`worker.cells`), and stop once the response reaches FIRST_ROWS_MAX_BYTES, keeping at least
-FIRST_ROWS_MIN_NUMBER rows. (Cutting cells of the minimum rows to fit the budget is not done yet.)
+files (`worker.cells`) while choosing the rows by the byte budget (`worker.truncation`, anchor-2022 §5.5),
+then bring the whole response under FIRST_ROWS_MAX_RESPONSE_BYTES.
+
+Memory: each raw row (with its media bytes) is released as soon as it is converted, and the rows after the
+first one refused by the budget are never converted (nor their assets written).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import IO, Any
 
 from datasets import Features, get_dataset_config_info, get_dataset_config_names, load_dataset_builder
 from datasets.builder import DatasetBuilder
 
 from libcommon.config import CommonConfig
 from libcommon.processing_graph import FIRST_ROWS
-from libcommon.serialization import dumps
-from worker.cells import RowContext, convert_row
-from worker.config import AppConfig, FirstRowsConfig
+from worker.cells import RowContext, check_features, convert_row
+from worker.config import AppConfig
 from worker.dtos import JobInfo, JobResult
 from worker.errors import (
     ConfigNotFoundError,
@@ -37,6 +40,7 @@ from worker.readers import (
     read_streaming_rows,
     split_data_files,
 )
+from worker.truncation import create_truncated_row_items, fit_response
 
 
 def _load_builder(dataset: str, config: str, revision: str, token: str | bool) -> DatasetBuilder:
@@ -77,11 +81,11 @@ def _read_rows(
     dataset, split = job.dataset, str(job.split)
     data_files = split_data_files(builder.config.data_files, split)
     if builder.name == "parquet" and data_files:
-        schema_features, rows = read_parquet_rows(hub_filesystem(common), dataset, data_files, limit)
-        return features or schema_features, rows
+        # Declared features (README) are passed so that the rows are cast to them, as `datasets` does.
+        return read_parquet_rows(hub_filesystem(common), dataset, data_files, limit, features=features)
     if builder.name == "audiofolder" and data_files:
         return features, read_audio_folder_rows(hub_filesystem(common), dataset, data_files, features, limit)
-    streamed_features, rows = read_streaming_rows(builder, split, limit)
+    streamed_features, rows = read_streaming_rows(builder, split, limit, fs=hub_filesystem(common))
     return features or streamed_features, rows
 
 
@@ -91,25 +95,23 @@ def features_content(features: Features) -> list[dict[str, Any]]:
     return [{"feature_idx": idx, "name": name, "type": types[name]} for idx, name in enumerate(features)]
 
 
-def row_items(
-    head: dict[str, Any], raw_rows: Rows, features: Features, context: RowContext, limits: FirstRowsConfig
-) -> list[dict[str, Any]]:
-    """Convert rows in order until adding one would bring the response (`head` + rows) to `limits.max_bytes`.
+def _drain(rows: Rows) -> Iterator[dict[str, Any]]:
+    """Yield the rows in order, removing each from the list.
 
-    The first `limits.min_number` rows are always kept. Only kept rows (and the first refused one) have
-    their assets written.
+    A raw row (media bytes included) is then freed as soon as it is converted, not with the whole list.
     """
-    items: list[dict[str, Any]] = []
-    total = len(dumps({**head, "rows": []}))
-    for row_idx, raw in enumerate(raw_rows[: limits.max_number]):
-        row = convert_row(raw, features, replace(context, row_idx=row_idx))
-        item = {"row_idx": row_idx, "row": row, "truncated_cells": []}
-        size = len(dumps(item)) + (1 if items else 0)  # + the separating comma
-        if row_idx >= limits.min_number and total + size > limits.max_bytes:
-            break
-        items.append(item)
-        total += size
-    return items
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
+def converted_rows(
+    raw_rows: Iterable[Mapping[str, Any]], features: Features, context: RowContext
+) -> Iterator[dict[str, Any]]:
+    """Convert the rows lazily, one at a time, each with its `row_idx` (a list is emptied meanwhile)."""
+    rows = _drain(raw_rows) if isinstance(raw_rows, list) else iter(raw_rows)
+    for row_idx, raw in enumerate(rows):
+        yield convert_row(raw, features, replace(context, row_idx=row_idx))
 
 
 @register(FIRST_ROWS)
@@ -132,6 +134,7 @@ def compute_first_rows(job: JobInfo, config: AppConfig) -> JobResult:
         if raw_rows:
             raise FeaturesError()
         features = Features({})
+    check_features(features)
     head: dict[str, Any] = {
         "dataset": dataset,
         "config": config_name,
@@ -140,17 +143,16 @@ def compute_first_rows(job: JobInfo, config: AppConfig) -> JobResult:
     }
     fs = hub_filesystem(config.common)
 
-    def open_media(url: str) -> bytes | None:
+    def open_media(url: str) -> IO[bytes] | None:
         path = hf_path_in_dataset(url, dataset)
         if path is None:
             return None
-        with fs.open(path, "rb") as file:
-            data: bytes = file.read()
-        return data
+        file: IO[bytes] = fs.open(path, "rb")
+        return file
 
     context = RowContext(config.assets, dataset, config_name, split, 0, open_media)
     try:
-        rows = row_items(head, raw_rows, features, context, config.first_rows)
+        items = create_truncated_row_items(converted_rows(raw_rows, features, context), config.first_rows)
     except Exception as err:
         raise classify_hub_error(err, default=RowsPostProcessingError) from err
-    return JobResult(content={**head, "rows": rows}, dataset_git_revision=revision)
+    return JobResult(content=fit_response(head, items, config.first_rows), dataset_git_revision=revision)
