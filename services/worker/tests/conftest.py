@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from worker_test_helpers import ASSETS_BASE_URL  # noqa: E402
 
 from libcommon.config import AssetsConfig, CommonConfig  # noqa: E402
+from libcommon.storage import CacheStore, JobQueue, open_cache, open_queue  # noqa: E402
 from localhub.samples import APP_TOKEN, generate_samples  # noqa: E402
 from localhub.testing import running_hub  # noqa: E402
 from worker.config import AppConfig, FirstRowsConfig, WorkerConfig  # noqa: E402
@@ -60,3 +61,13 @@ def app_config(hub_endpoint: str, tmp_path: Path) -> AppConfig:
             max_memory_pct=0,
         ),
     )
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[tuple[CacheStore, JobQueue]]:
+    """A SQLite cache and queue in tmp_path (no per-namespace limit)."""
+    cache = open_cache(f"sqlite:///{tmp_path}/cache.db", "cache")
+    queue = open_queue(f"sqlite:///{tmp_path}/queue.db", "queue", max_jobs_per_namespace=0)
+    yield cache, queue
+    cache.close()
+    queue.close()

@@ -10,7 +10,6 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from worker_test_helpers import TEST_RUNNER_MODULES, content_of, run_job, without_token
@@ -18,7 +17,7 @@ from worker_test_runners import HUB_CALL
 
 from libcommon.processing_graph import SPLITS, ProcessingGraph, ProcessingStep
 from libcommon.serialization import loads
-from libcommon.storage import CacheStore, JobQueue, JobStatus, open_cache, open_queue
+from libcommon.storage import CacheStore, JobQueue, JobStatus
 from worker.config import AppConfig
 from worker.errors import (
     DatasetNotFoundError,
@@ -95,15 +94,6 @@ def test_hub_5xx_and_429_are_transient(app_config: AppConfig, faults: str, statu
     outcome = run_job(app_config, HUB_CALL, "samples/csv", call)
     assert (outcome.error_code, outcome.http_status, outcome.retryable) == ("HubUnavailableError", 502, True)
     assert content_of(outcome) == {"error": HubUnavailableError.default_message}
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[CacheStore, JobQueue]]:
-    cache = open_cache(f"sqlite:///{tmp_path}/cache.db", "cache")
-    queue = open_queue(f"sqlite:///{tmp_path}/queue.db", "queue", max_jobs_per_namespace=0)
-    yield cache, queue
-    cache.close()
-    queue.close()
 
 
 def test_hub_outage_is_retried_then_stored_after_the_last_attempt(

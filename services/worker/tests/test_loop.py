@@ -6,10 +6,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from worker_test_runners import CRASH, ECHO, FAIL, MEMORY, SLEEP
 from libcommon.clock import utc_now
 from libcommon.processing_graph import FIRST_ROWS, SPLITS, ProcessingGraph, ProcessingStep
 from libcommon.serialization import loads
-from libcommon.storage import CacheStore, JobQueue, JobStatus, open_cache, open_queue
+from libcommon.storage import CacheStore, JobQueue, JobStatus
 from worker.config import AppConfig
 from worker.errors import JobCrashedError, JobMemoryExceededError, JobTimeoutError
 from worker.executor import Executor
@@ -37,15 +36,6 @@ GRAPH = ProcessingGraph(
         *(ProcessingStep(name, "dataset", 1) for name in (CRASH, SLEEP, MEMORY, FAIL)),
     ]
 )
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[CacheStore, JobQueue]]:
-    cache = open_cache(f"sqlite:///{tmp_path}/cache.db", "cache")
-    queue = open_queue(f"sqlite:///{tmp_path}/queue.db", "queue", max_jobs_per_namespace=0)
-    yield cache, queue
-    cache.close()
-    queue.close()
 
 
 @pytest.fixture

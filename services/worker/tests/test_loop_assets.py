@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from worker_test_runners import ASSETS, ECHO
 
 from libcommon.assets import STAGING_DIRECTORY
 from libcommon.processing_graph import FIRST_ROWS, SPLITS, ProcessingGraph, ProcessingStep
-from libcommon.storage import CacheStore, JobQueue, JobStatus, open_cache, open_queue
+from libcommon.storage import CacheStore, JobQueue, JobStatus
 from worker.config import AppConfig
 from worker.executor import Executor
 from worker.loop import Loop
@@ -28,15 +28,6 @@ GRAPH = ProcessingGraph(
         ProcessingStep(ASSETS, "split", 1),
     ]
 )
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[CacheStore, JobQueue]]:
-    cache = open_cache(f"sqlite:///{tmp_path}/cache.db", "cache")
-    queue = open_queue(f"sqlite:///{tmp_path}/queue.db", "queue", max_jobs_per_namespace=0)
-    yield cache, queue
-    cache.close()
-    queue.close()
 
 
 @pytest.fixture
